@@ -17,8 +17,8 @@ export interface DomainPlugin {
 /** Builds the HTTP API: shared hooks first, then one encapsulated plugin per domain. */
 export async function buildApp(ctx: AppContext, domains: DomainPlugin[] = []): Promise<FastifyInstance> {
   const app = Fastify({
-    loggerInstance: ctx.log.child({ mod: 'http' }) as FastifyBaseLogger,
-    disableRequestLogging: ctx.config.NODE_ENV === 'test' });
+    loggerInstance: ctx.log.child({ mod: 'http' }) as FastifyBaseLogger
+  });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   installErrorHandler(app);
