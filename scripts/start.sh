@@ -31,7 +31,7 @@ else
   echo "[start] starting rtpengine (userspace) on $RTPENGINE_HOST:$RTPENGINE_PORT"
   rtpengine --config-file=none --table=-1 --interface=127.0.0.1 \
     --listen-ng="$RTPENGINE_HOST:$RTPENGINE_PORT" --foreground --log-stderr --log-level=5 \
-    --port-min=40000 --port-max=40999 --recording-dir="$RTPENGINE_SPOOL_DIR" --recording-method=pcap \
+    --port-min="${RTPENGINE_PORT_MIN:-40000}" --port-max="${RTPENGINE_PORT_MAX:-40999}" --recording-dir="$RTPENGINE_SPOOL_DIR" --recording-method=pcap \
     --dtmf-log-dest="127.0.0.1:$RTPENGINE_DTMF_PORT" --pidfile="$PWD/var/run/rtpengine.pid" \
     >var/log/rtpengine.log 2>&1 &
   pids+=($!)
@@ -39,12 +39,12 @@ fi
 
 if [ "$SIP_ENGINE_EMBEDDED" = true ] || [ "$SIP_ENGINE_EMBEDDED" = 1 ]; then
   echo "[start] starting the embedded SIP engine (control 127.0.0.1:$DRACHTIO_PORT, SIP udp/tcp $SIP_PORT)"
-  npx tsx src/sip/engine/main.ts >var/log/sip-engine.log 2>&1 &
+  node_modules/.bin/tsx src/sip/engine/main.ts >var/log/sip-engine.log 2>&1 &
   pids+=($!)
 fi
 
 echo "[start] starting the service"
-npx tsx src/main.ts 2>&1 | tee var/log/service.log &
+node_modules/.bin/tsx src/main.ts > >(tee var/log/service.log) 2>&1 &
 pids+=($!)
 
 base="http://$HTTP_HOST:$HTTP_PORT"

@@ -1,0 +1,122 @@
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import { callLogger } from '../logger.js';
+import type { CallChannel } from './call-channel.js';
+import type { CallRegistry } from './call-registry.js';
+import type { CallMediaFactory } from './media-port.js';
+import { SipCall } from './sip-call.js';
+import type { SrfLike } from './srf-types.js';
+import { placeInvite } from './uac-invite.js';
+
+export interface OriginateRequest {
+  /** Destination number (E.164 with +, or national digits as the trunk expects). */
+  to: string;
+  callerId: string;
+  ringTimeoutMs?: number;
+  /** Trunk URI template for this call, `{number}` replaced by the destination; default from the Originator options. */
+  trunk?: string;
+  /** Outbound proxy for this call; default from the Originator options. */
+  proxy?: string;
+  headers?: Record<string, string>;
+  /** Destinations must start with one of these (same form as `to`); default from the Originator options. */
+  allowedPrefixes?: string[];
+}
+
+export type OriginateResult =
+  | { outcome: 'answered'; call: CallChannel }
+  | { outcome: 'busy' | 'no-answer' | 'rejected' | 'failed'; sipStatus?: number };
+
+export interface OriginatorOptions {
+  srf: SrfLike;
+  media: CallMediaFactory;
+  log: Logger;
+  /** e.g. `sip:{number}@127.0.0.1:5080` (tests) or `sip:{number}@trunk.example.net`. */
+  trunkUriTemplate: string;
+  outboundProxy?: string;
+  /** Used when a request brings none. Empty = every destination refused (fail closed). */
+  allowedPrefixes?: string[];
+  defaultRingTimeoutMs?: number;
+  registry?: CallRegistry;
+}
+
+/** Thrown before any SIP is sent when a destination is malformed or outside the allowed prefixes. */
+export class TollFraudError extends Error {
+  constructor(
+    readonly destination: string,
+    reason: string,
+  ) {
+    super(`outbound call to ${JSON.stringify(destination)} refused: ${reason}`);
+    this.name = 'TollFraudError';
+  }
+}
+
+/** Strips the visual separators people type; anything left must be digits with an optional leading +. */
+export function normalizeDestination(to: string): string {
+  return to.replace(/[\s\-().]/g, '');
+}
+
+/** The toll-fraud guard: returns the normalized number or throws TollFraudError. */
+export function checkDestination(to: string, allowedPrefixes: readonly string[]): string {
+  const n = normalizeDestination(to);
+  if (!/^\+?\d{3,20}$/.test(n)) throw new TollFraudError(to, 'not a phone number');
+  const prefixes = allowedPrefixes.map(normalizeDestination).filter((p) => p.length > 0);
+  if (prefixes.length === 0) throw new TollFraudError(to, 'no allowed destination prefixes configured');
+  if (!prefixes.some((p) => n.startsWith(p))) throw new TollFraudError(to, `not within allowed prefixes ${prefixes.join(', ')}`);
+  return n;
+}
+
+/** Outbound calls for the dialer and scheduled reminders: guard, INVITE through the trunk, map the outcome. */
+export class Originator {
+  constructor(private readonly o: OriginatorOptions) {}
+
+  async originate(req: OriginateRequest): Promise<OriginateResult> {
+    const number = checkDestination(req.to, req.allowedPrefixes ?? this.o.allowedPrefixes ?? []);
+    const uri = (req.trunk ?? this.o.trunkUriTemplate).replaceAll('{number}', number);
+    const mediaId = randomUUID();
+    const log = callLogger(this.o.log, mediaId, { to: number });
+    const media = this.o.media.create(mediaId);
+    try {
+      const offer = await media.offerPrimary();
+      const r = await placeInvite(this.o.srf, {
+        uri,
+        localSdp: offer,
+        ringTimeoutMs: req.ringTimeoutMs ?? this.o.defaultRingTimeoutMs ?? 30_000,
+        headers: req.headers,
+        callerId: req.callerId,
+        proxy: req.proxy ?? this.o.outboundProxy,
+        log,
+      });
+      if (!r.ok) {
+        await media.close();
+        log.info({ outcome: r.outcome, sipStatus: r.sipStatus }, 'outbound call not answered');
+        return { outcome: r.outcome, sipStatus: r.sipStatus };
+      }
+      try {
+        await media.primaryAnswered(r.dialog.remote.sdp, r.dialog.sip.remoteTag);
+      } catch (err) {
+        log.error({ err }, 'media setup failed after answer; hanging up');
+        await r.dialog.destroy().catch(() => undefined);
+        await media.close();
+        return { outcome: 'failed' };
+      }
+      const call = new SipCall({
+        srf: this.o.srf,
+        dialog: r.dialog,
+        media,
+        direction: 'outbound',
+        remoteNumber: number,
+        localNumber: req.callerId,
+        log: this.o.log,
+        defaultRingTimeoutMs: this.o.defaultRingTimeoutMs,
+        bridgeProxy: this.o.outboundProxy,
+      });
+      this.o.registry?.add(call);
+      log.info({ callId: call.callId }, 'outbound call answered');
+      return { outcome: 'answered', call };
+    } catch (err) {
+      log.error({ err }, 'originate failed');
+      await media.close();
+      return { outcome: 'failed' };
+    }
+  }
+}

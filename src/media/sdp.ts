@@ -1,0 +1,41 @@
+/** The few SDP facts the media layer needs (rtpengine rewrites everything else). */
+
+export interface MediaEndpoint {
+  address: string;
+  port: number;
+}
+
+/** Audio endpoint of an SDP: first m=audio port and the media-level c= (else session-level c=). */
+export function audioEndpoint(sdp: string): MediaEndpoint | undefined {
+  const lines = sdp.split(/\r?\n/);
+  const mIdx = lines.findIndex((l) => l.startsWith('m=audio '));
+  if (mIdx < 0) return undefined;
+  const port = Number(lines[mIdx].split(' ')[1]);
+  const cAt = (from: number, to: number) => {
+    for (let i = from; i < to; i++) {
+      const m = /^c=IN IP[46] (\S+)/.exec(lines[i]);
+      if (m) return m[1];
+    }
+    return undefined;
+  };
+  const nextM = lines.findIndex((l, i) => i > mIdx && l.startsWith('m='));
+  const address = cAt(mIdx, nextM < 0 ? lines.length : nextM) ?? cAt(0, mIdx);
+  if (!address || !Number.isFinite(port)) return undefined;
+  return { address, port };
+}
+
+/**
+ * SDP for the stand-in of a leg that does not exist yet (IVR before a bridge, outbound before the answer).
+ * rtpengine needs a peer to complete offer/answer; this one is sendrecv (so the real leg is not told it is on
+ * hold) and points at the discard port 9 on rtpengine's own loopback, where whatever it forwards is dropped.
+ */
+export function blackHoleSdp(opts: { address?: string; sessionVersion?: number } = {}): string {
+  const addr = opts.address ?? '127.0.0.1';
+  const v = opts.sessionVersion ?? 1;
+  return [
+    'v=0', `o=- 1 ${v} IN IP4 ${addr}`, 's=-', `c=IN IP4 ${addr}`, 't=0 0',
+    'm=audio 9 RTP/AVP 0 8 101',
+    'a=rtpmap:0 PCMU/8000', 'a=rtpmap:8 PCMA/8000', 'a=rtpmap:101 telephone-event/8000', 'a=fmtp:101 0-16',
+    'a=ptime:20', 'a=sendrecv', '',
+  ].join('\r\n');
+}

@@ -1,0 +1,11 @@
+import { startHarness } from './support.js';
+import { run } from '../support/proc.js';
+import { freePort } from '../support/ports.js';
+const h = await startHarness({ ackTimeoutMs: 3000 });
+const scen = process.argv[2]; const svc = process.argv[3];
+const port = await freePort();
+const p = run('sipp', [`127.0.0.1:${h.engine.sipPort}`, '-sf', `/work/main/test/sipp/${scen}`, '-i', '127.0.0.1', '-p', String(port), '-s', svc, '-m', '1', '-nostdin', '-trace_msg', '-timeout', '20s', '-timeout_error', ...process.argv.slice(4)], { cwd: '/tmp/bchk' });
+console.log('exit', await p.exited);
+console.log(JSON.stringify(h.app.events));
+await h.stop();
+process.exit(0);

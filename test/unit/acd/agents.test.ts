@@ -1,0 +1,103 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AgentStore } from '../../../src/agents/agent-store.js';
+import { AgentDirectory } from '../../../src/agents/agent-directory.js';
+import { AgentStateService, TransitionError, UnknownPauseCodeError } from '../../../src/agents/agent-state.js';
+import { PauseCodeStore } from '../../../src/agents/pause-codes.js';
+import { ha1Of } from '../../../src/sip/digest.js';
+import { testRedis } from '../../support/redis.js';
+
+describe('agents: store, SIP credentials, registrations, states and daily time', () => {
+  const r = testRedis();
+  let clock = Date.parse('2026-11-22T10:00:00Z');
+  const published: { topic: string; ev: { type: string; [k: string]: unknown } }[] = [];
+  const bus = { publish: async (topic: string, ev: { type: string }) => void published.push({ topic, ev }) };
+  const store = new AgentStore(r.redis, r.keys);
+  const dir = new AgentDirectory(r.redis, r.keys, () => clock);
+  const pauseCodes = new PauseCodeStore(r.redis, r.keys);
+  const states = new AgentStateService({ redis: r.redis, keys: r.keys, bus, pauseCodes, now: () => clock, queuesOf: async (id) => (await store.get(id))?.queues ?? [] });
+  beforeAll(async () => {
+    await store.upsert({ id: 'a1', name: 'Ann', sipUsername: 'ann', sipPassword: 'ann-secret-1', skills: { en: 7 }, queues: ['sales', 'support'] });
+    await store.upsert({ id: 'a2', name: 'Bob', sipUsername: 'bob', sipHa1: ha1Of('bob', 'cti', 'bob-secret'), skills: {}, queues: ['sales'] });
+  });
+  afterAll(async () => r.cleanup());
+
+  it('stores agents with queue membership and serves SIP credentials to the registrar', async () => {
+    expect(await store.lookup('ann')).toEqual({ agentId: 'a1', password: 'ann-secret-1' });
+    expect(await store.lookup('bob')).toEqual({ agentId: 'a2', ha1: ha1Of('bob', 'cti', 'bob-secret') });
+    expect(await store.lookup('nobody')).toBeNull();
+    expect((await store.members('sales')).sort()).toEqual(['a1', 'a2']);
+    // moving a1 out of support and renaming its SIP user
+    await store.upsert({ id: 'a1', name: 'Ann', sipUsername: 'ann2', sipPassword: 'ann-secret-1', skills: { en: 7 }, queues: ['sales'] });
+    expect(await store.members('support')).toEqual([]);
+    expect(await store.lookup('ann')).toBeNull();
+    expect(await store.lookup('ann2')).toMatchObject({ agentId: 'a1' });
+    expect(await store.upsert({ id: 'a3', name: 'X', sipUsername: 'bob', sipPassword: 'whatever-pw', skills: {}, queues: [] })).toBe('conflict');
+  });
+
+  it('keeps registered contacts with expiry: the freshest live one is used', async () => {
+    await dir.setRegistration('a1', 'sip:ann@127.0.0.1:5090', 60);
+    await dir.setRegistration('a1', 'sip:ann@127.0.0.1:5091', 300);
+    expect(await dir.contactFor('a1')).toBe('sip:ann@127.0.0.1:5091');
+    await dir.setRegistration('a1', 'sip:ann@127.0.0.1:5091', 0);
+    expect(await dir.contactFor('a1')).toBe('sip:ann@127.0.0.1:5090');
+    clock += 61_000;
+    expect(await dir.contactFor('a1')).toBeNull();
+    await dir.setRegistration('a1', 'sip:ann@127.0.0.1:5090', 120);
+    const ttl = await r.redis.pttl(r.keys.k('reg', 'a1'));
+    expect(ttl).toBeGreaterThan(0);
+    await dir.clearRegistrations('a1');
+    expect(await dir.contactFor('a1')).toBeNull();
+  });
+
+  it('validates requested states and pause reasons against the configurable list', async () => {
+    expect((await pauseCodes.list()).map((c) => c.code)).toContain('lunch');
+    await expect(states.request('a2', 'paused', 'nap')).rejects.toBeInstanceOf(UnknownPauseCodeError);
+    await pauseCodes.replace([{ code: 'nap', label: 'Power nap' }]);
+    expect((await pauseCodes.list()).map((c) => c.code)).toEqual(['nap', 'auto-unanswered', 'not-registered']);
+    await states.request('a2', 'paused', 'nap');
+    expect(await states.get('a2')).toMatchObject({ state: 'paused', reason: 'nap' });
+    await states.transition('a2', 'reserved', { from: ['paused'] });
+    await expect(states.request('a2', 'logged-out')).rejects.toBeInstanceOf(TransitionError);
+    await states.transition('a2', 'logged-out');
+  });
+
+  it('accumulates idle, ring, talk, hold, wrap and pause time per agent per day; every transition is an event', async () => {
+    published.length = 0;
+    await states.request('a1', 'available'); // login
+    clock += 5_000;
+    await states.transition('a1', 'reserved', { from: ['available'] });
+    clock += 2_000;
+    await states.transition('a1', 'on-call', { from: ['reserved'], unanswered: 'reset' });
+    clock += 10_000;
+    await states.holdChanged('a1', true);
+    clock += 3_000;
+    await states.holdChanged('a1', false);
+    clock += 7_000;
+    await states.transition('a1', 'wrap-up', { from: ['on-call'] });
+    clock += 4_000;
+    await states.request('a1', 'paused', 'nap');
+    clock += 60_000;
+    await states.request('a1', 'logged-out');
+    const t = await states.dayTotals('a1', '2026-11-22');
+    expect(t).toEqual({ day: '2026-11-22', idleMs: 5000, ringMs: 2000, talkMs: 20_000, holdMs: 3000, wrapMs: 4000, pauseMs: 60_000, calls: 1, missed: 0 });
+    const ev = published.filter((p) => p.ev.type === 'agent-state');
+    expect(ev.map((e) => `${e.ev.prev}>${e.ev.state}`)).toEqual([
+      'logged-out>available', 'available>reserved', 'reserved>on-call', 'on-call>wrap-up', 'wrap-up>paused', 'paused>logged-out',
+    ]);
+    expect(ev[1].ev).toMatchObject({ prevDurationMs: 5000, queues: ['sales'] });
+    expect(ev.every((e) => e.topic === 'agent:a1' && typeof e.ev.since === 'string')).toBe(true);
+    expect(published.filter((p) => p.ev.type === 'hold' || p.ev.type === 'unhold')).toHaveLength(2);
+    const history = await states.history('a1');
+    expect(history[0]).toMatchObject({ prev: 'paused', state: 'logged-out', prevDurationMs: 60_000 });
+    expect(await r.redis.zscore(states.availableKey, 'a1')).toBeNull();
+  });
+
+  it('an agent on hold when the call ends gets the hold closed at the transition', async () => {
+    await states.request('a1', 'available');
+    await states.transition('a1', 'on-call');
+    await states.holdChanged('a1', true);
+    clock += 1500;
+    await states.transition('a1', 'available');
+    expect((await states.dayTotals('a1', '2026-11-22')).holdMs).toBe(4500);
+  });
+});
