@@ -28,6 +28,6 @@ for (const mode of (values.modes ?? '').split(',') as SimulationOptions['mode'][
   const r = await runSimulation({ ...base, mode });
   console.log(`\n== ${mode} (${((performance.now() - t0) / 1000).toFixed(1)} s wall)`);
   console.log(`talk min/agent-hour ${r.talkMinPerAgentHour.toFixed(1)}  idle ${r.idleMinPerAgentHour.toFixed(1)}  wrap ${r.wrapMinPerAgentHour.toFixed(1)}`);
-  console.log(`dialed ${r.dialed}  answered ${r.answered}  abandoned ${r.abandoned}  abandon rate ${pct(r.abandonRate)}  worst rolling ${base.abandonWindowH} h window ${pct(r.maxRollingAbandonRate)}`);
+  console.log(`dialed ${r.dialed}  answered ${r.answered}  abandoned ${r.abandoned}  abandon rate ${pct(r.abandonRate)}  worst rolling ${base.abandonWindowH} h window ${pct(r.maxRollingAbandonRate)} (checked every 5 min)  worst single hour ${pct(r.maxHourAbandonRate)}`);
   for (const d of r.perDay) console.log(`  day ${d.day}: answered ${d.answered} abandoned ${d.abandoned} (${pct(d.abandonRate)}) talk ${d.talkMinPerAgentHour.toFixed(1)} min/agent-h`);
 }

@@ -105,6 +105,23 @@ export class AgentStateService {
     return agentIds.map((id, i) => toStatus(id, (res[i]?.[1] ?? {}) as Record<string, string>));
   }
 
+  /** Every available agent (any queue) with the time it became available, from the shared index. */
+  async availableSince(): Promise<Map<string, number>> {
+    const rows = await this.o.redis.zrange(this.availableKey, 0, -1, 'WITHSCORES');
+    const out = new Map<string, number>();
+    for (let i = 0; i < rows.length; i += 2) out.set(rows[i], Number(rows[i + 1]));
+    return out;
+  }
+
+  /** Just the states of several agents (wallboards count agents by state). */
+  async statesOf(agentIds: string[]): Promise<AgentState[]> {
+    if (!agentIds.length) return [];
+    const p = this.o.redis.pipeline();
+    for (const id of agentIds) p.hget(this.stateKey(id), 'state');
+    const res = (await p.exec()) ?? [];
+    return agentIds.map((_, i) => ((res[i]?.[1] as string | null) ?? 'logged-out') as AgentState);
+  }
+
   /** A change asked for by the agent (or a supervisor): validates the pause reason and the starting state. */
   async request(agentId: string, state: RequestableState, reason?: string): Promise<AgentTransition> {
     if (state === 'paused') {
@@ -210,7 +227,8 @@ export class AgentStateService {
     await this.o.bus.publish(`agent:${t.agentId}`, {
       type: 'agent-state',
       ...t,
-      since: new Date(t.at).toISOString(),
+      at: new Date(t.at).toISOString(),
+      atMs: t.at,
       queues: await this.queuesOf(t.agentId),
     });
   }

@@ -6,10 +6,13 @@ import { calendarSchema } from '../ivr/business-hours.js';
 import { flowIdSchema, flowSchema } from '../ivr/flow-schema.js';
 import type { IvrStore } from '../ivr/ivr-store.js';
 import { FlowValidationError } from '../ivr/validate-flow.js';
+import { missingPrompts, type PromptAvailability } from '../ivr/prompt-check.js';
 
 export interface IvrRoutesOptions {
   store: IvrStore;
   audit: AuditLog;
+  /** When given (the media PromptSet), /ivr/flows/validate also warns about prompt keys without a recording. */
+  prompts?: PromptAvailability;
 }
 
 const errorBody = z.object({ error: z.string(), message: z.string() }).loose();
@@ -27,7 +30,7 @@ function invalidFlow(reply: FastifyReply, err: unknown) {
 }
 
 /** CRUD for IVR flows, DID routes and business-hours calendars: admins write, supervisors read. */
-export const ivrRoutes: FastifyPluginAsyncZod<IvrRoutesOptions> = async (app, { store, audit }) => {
+export const ivrRoutes: FastifyPluginAsyncZod<IvrRoutesOptions> = async (app, { store, audit, prompts }) => {
   const read = app.requireRole('admin', 'supervisor');
   const write = app.requireRole('admin');
   const tags = ['ivr'];
@@ -51,14 +54,14 @@ export const ivrRoutes: FastifyPluginAsyncZod<IvrRoutesOptions> = async (app, { 
   /** Dry run for flow editors: same checks as a save, nothing stored. */
   app.post('/ivr/flows/validate', {
     preHandler: read,
-    schema: { tags, body: flowBody, response: { 200: z.object({ ok: z.boolean(), problems: z.array(problem) }) } },
+    schema: { tags, body: flowBody, response: { 200: z.object({ ok: z.boolean(), problems: z.array(problem), warnings: z.array(problem) }) } },
   }, async (req) => {
     try {
-      await store.checkFlow(req.body);
-      return { ok: true, problems: [] };
+      const flow = await store.checkFlow(req.body);
+      return { ok: true, problems: [], warnings: prompts ? missingPrompts(flow, prompts) : [] };
     } catch (err) {
       if (!(err instanceof FlowValidationError)) throw err;
-      return { ok: false, problems: err.problems };
+      return { ok: false, problems: err.problems, warnings: [] };
     }
   });
 

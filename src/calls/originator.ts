@@ -36,6 +36,8 @@ export interface OriginatorOptions {
   /** Used when a request brings none. Empty = every destination refused (fail closed). */
   allowedPrefixes?: string[];
   defaultRingTimeoutMs?: number;
+  /** Wait for the final response after a CANCEL before giving up locally (default 3000). */
+  cancelGraceMs?: number;
   registry?: CallRegistry;
 }
 
@@ -85,6 +87,7 @@ export class Originator {
         callerId: req.callerId,
         proxy: req.proxy ?? this.o.outboundProxy,
         log,
+        cancelGraceMs: this.o.cancelGraceMs,
       });
       if (!r.ok) {
         await media.close();
@@ -109,6 +112,7 @@ export class Originator {
         log: this.o.log,
         defaultRingTimeoutMs: this.o.defaultRingTimeoutMs,
         bridgeProxy: this.o.outboundProxy,
+        cancelGraceMs: this.o.cancelGraceMs,
       });
       this.o.registry?.add(call);
       log.info({ callId: call.callId }, 'outbound call answered');

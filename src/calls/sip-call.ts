@@ -29,6 +29,8 @@ export interface SipCallOptions {
   defaultRingTimeoutMs?: number;
   /** Outbound proxy for bridge targets (none: send straight to the URI's host). */
   bridgeProxy?: string;
+  /** Wait for the final response after a CANCEL before giving up locally (default 3000). */
+  cancelGraceMs?: number;
 }
 
 export interface AnswerOptions {
@@ -92,7 +94,8 @@ export class SipCall extends EventEmitter implements CallChannel {
     } catch (err) {
       log.info({ status: (err as { status?: number }).status, err: (err as Error).message }, 'inbound call not answered');
       await o.media.close();
-      if (!o.res.finalResponseSent) o.res.send(500);
+      // after a CANCEL the server has already answered 487; otherwise tell the caller we failed
+      if (!cancelled && !o.res.finalResponseSent) o.res.send(500);
       throw err;
     }
   }
@@ -184,6 +187,7 @@ export class SipCall extends EventEmitter implements CallChannel {
         proxy: this.o.bridgeProxy,
         log,
         abort: this.abort.signal,
+        cancelGraceMs: this.o.cancelGraceMs,
       });
       if (!r.ok) {
         await this.o.media.dropPeer();
@@ -209,6 +213,7 @@ export class SipCall extends EventEmitter implements CallChannel {
         await this.o.media.stopPlayback();
         await this.o.media.peerAnswered(dialog.remote.sdp, dialog.sip.remoteTag);
       } catch (err) {
+        if (this._ended) return { outcome: 'caller-gone' };
         log.error({ err }, 'media bridge failed; releasing both legs');
         await this.end('local');
         return { outcome: 'failed' };
@@ -235,7 +240,7 @@ export class SipCall extends EventEmitter implements CallChannel {
     const offered = req.body ? sdpDirection(req.body) : 'sendrecv';
     const respond = (body: string) => {
       dialog.local.sdp = body;
-      this.log.info({ leg, direction: offered }, 're-INVITE answered');
+      this.log.info({ leg, sdpDirection: offered }, 're-INVITE answered');
       res.send(200, { body, headers: { 'Content-Type': 'application/sdp' } });
       this.emit(offered === 'sendrecv' ? 'unhold' : 'hold', leg);
     };

@@ -5,4 +5,4 @@ export { FrequencyCaps, DEFAULT_CAP_RULES, capRuleSchema, type CapRule, type Cap
 export { isDestinationAllowed } from './toll-fraud.js';
 export { RefusalLog, refusalReasonSchema, type Refusal, type RefusalReason } from './refusal-log.js';
 export { CallStatsStore, type WindowStats, type CallMetric } from './call-stats.js';
-export { CompliancePolicy, nextCallableTime, type ComplianceLead, type ComplianceCampaign, type ComplianceDecision, type CheckOptions } from './policy.js';
+export { CompliancePolicy, nextCallableTime, windowOpen, nextOpenTime, type ComplianceLead, type ComplianceCampaign, type ComplianceDecision, type CheckOptions } from './policy.js';

@@ -33,6 +33,11 @@ export interface CheckOptions {
   consumeCap?: boolean;
   /** Write refused checks to the refusal log. Default true. */
   logRefusal?: boolean;
+  /**
+   * The window must still be open this long after `now` (the ring time), so a call started at 20:59:50
+   * cannot ring or be answered after 21:00. Default 0.
+   */
+  ringMarginMs?: number;
 }
 
 /** Every guard a call must pass, in one place, used by the dialer and by scheduled callbacks/reminders. */
@@ -40,7 +45,7 @@ export class CompliancePolicy {
   constructor(private readonly deps: { dnc: DncStore; caps: FrequencyCaps; refusals?: RefusalLog }) {}
 
   async check(lead: ComplianceLead, campaign: ComplianceCampaign, now = Date.now(), opts: CheckOptions = {}): Promise<ComplianceDecision> {
-    const d = await this.decide(lead, campaign, now, opts.consumeCap ?? false);
+    const d = await this.decide(lead, campaign, now, opts.consumeCap ?? false, opts.ringMarginMs ?? 0);
     if (!d.allowed && opts.logRefusal !== false && this.deps.refusals) {
       await this.deps.refusals.record({
         at: now, campaignId: campaign.id, leadId: lead.id, phone: lead.phone, reason: d.reason,
@@ -50,7 +55,7 @@ export class CompliancePolicy {
     return d;
   }
 
-  private async decide(lead: ComplianceLead, c: ComplianceCampaign, now: number, consume: boolean): Promise<ComplianceDecision> {
+  private async decide(lead: ComplianceLead, c: ComplianceCampaign, now: number, consume: boolean, margin: number): Promise<ComplianceDecision> {
     if (!isDestinationAllowed(lead.phone, c.allowedPrefixes)) {
       return { allowed: false, reason: 'destination-not-allowed', detail: `${lead.phone.slice(0, 4)}... matches none of ${c.allowedPrefixes.join(',')}` };
     }
@@ -68,8 +73,8 @@ export class CompliancePolicy {
     if (lead.noCallBefore && lead.noCallBefore > now) {
       return { allowed: false, reason: 'abandon-cooldown', nextAllowedAt: lead.noCallBefore };
     }
-    if (!isWithinCallingWindow(now, lead.timezone, c.callingWindows)) {
-      const next = nextAllowedTime(now, lead.timezone, c.callingWindows);
+    if (!windowOpen(now, margin, lead.timezone, c.callingWindows)) {
+      const next = nextOpenTime(now, margin, lead.timezone, c.callingWindows);
       if (next === null) return { allowed: false, reason: 'no-calling-window', detail: 'campaign windows allow no time' };
       return { allowed: false, reason: 'outside-calling-window', detail: lead.timezone, nextAllowedAt: next };
     }
@@ -79,6 +84,24 @@ export class CompliancePolicy {
     }
     return { allowed: true };
   }
+}
+
+/** Inside a window now and still inside `marginMs` later. */
+export function windowOpen(now: number, marginMs: number, zone: string, w: CallingWindows): boolean {
+  return isWithinCallingWindow(now, zone, w) && (marginMs <= 0 || isWithinCallingWindow(now + marginMs, zone, w));
+}
+
+/** First time at or after `now` when windowOpen holds (searched window by window; null if none within 8 days). */
+export function nextOpenTime(now: number, marginMs: number, zone: string, w: CallingWindows): number | null {
+  let t = now;
+  for (let i = 0; i < 64; i++) {
+    const n = nextAllowedTime(t, zone, w);
+    if (n === null) return null;
+    if (windowOpen(n, marginMs, zone, w)) return n;
+    // The window containing n closes within the margin: look from just after its end.
+    t = n + Math.max(marginMs, 60_000);
+  }
+  return null;
 }
 
 /** The earliest time a lead could be called considering only its calling window and cooldown (no I/O). */

@@ -3,6 +3,7 @@ import type { Logger } from '../logger.js';
 import { callLogger } from '../logger.js';
 import { maskPhone } from '../auth/roles.js';
 import { isWithinCallingWindow } from '../compliance/calling-window.js';
+import { windowOpen } from '../compliance/policy.js';
 import type { CallMetric } from '../compliance/call-stats.js';
 import type { Campaign } from './campaign.js';
 import type { Clock } from './clock.js';
@@ -169,7 +170,7 @@ export class CampaignDialer {
     const clock = this.o.clock;
     const start = clock.now();
     // Defence in depth: the claim ran the full policy; re-check the window at the instant of dialing.
-    if (!isWithinCallingWindow(start, lead.timezone, c.callingWindows)) {
+    if (!windowOpen(start, c.ringTimeoutMs, lead.timezone, c.callingWindows)) {
       this.o.log.warn({ campaignId: c.id, leadId: lead.id }, 'window closed between claim and dial; not dialing');
       if (reservation) await this.o.agents.release(reservation);
       await this.o.leads.unclaim(claim);
@@ -201,6 +202,8 @@ export class CampaignDialer {
     }
     this.stats.onAttemptResult(true, r.ringMs, at);
     this.count('answered', at);
+    // Audit figure for the compliance report (must stay 0): a call answered outside the lead's window.
+    if (!isWithinCallingWindow(at, lead.timezone, c.callingWindows)) this.count('outsideHours', at);
     const call = r.call;
     const log = callLogger(this.o.log, call.callId, { campaignId: c.id, leadId: lead.id });
     this.emit({ type: 'answered', leadId: lead.id, callId: call.callId });
@@ -242,6 +245,7 @@ export class CampaignDialer {
     }
     const talkStart = clock.now();
     this.count('connected', talkStart);
+    if (c.recording.mode === 'all') await this.startRecording(call, res!.agentId, lead.id, log);
     this.emit({ type: 'connected', leadId: lead.id, callId: call.callId, agentId: res!.agentId });
     log.info({ agentId: res!.agentId }, 'customer connected to agent');
     const leads = this.o.leads;
@@ -252,6 +256,17 @@ export class CampaignDialer {
     this.stats.onTalkEnded(talkMs);
     this.emit({ type: 'ended', leadId: lead.id, callId: call.callId, agentId: res!.agentId });
     await this.o.leads.recordOutcome(claim, { outcome: 'connected', at: clock.now(), callId: call.callId, agentId: res!.agentId, ringMs: r.ringMs, talkMs });
+  }
+
+  /** Recording policy 'all': optional notice to both parties, then record with the call's metadata. */
+  private async startRecording(call: CallChannel, agentId: string, leadId: string, log: Logger): Promise<void> {
+    const c = this.campaign;
+    try {
+      if (c.recording.notice) await call.play([this.o.prompt ? this.o.prompt('recording-notice') : 'recording-notice']);
+      await call.startRecording({ campaignId: c.id, agentId, leadId, noticePlayed: c.recording.notice });
+    } catch (err) {
+      log.warn({ err }, 'recording did not start');
+    }
   }
 
   /** No agent within the grace time: safe-harbor message, hang up, count an abandon (and a 72 h cooldown). */

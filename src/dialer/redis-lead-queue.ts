@@ -65,7 +65,7 @@ export class RedisLeadQueue implements LeadQueue {
           await lock.release(handle);
           continue;
         }
-        const decision = await policy.check(lead, { ...c, maxAttempts: c.retry.maxAttempts }, req.now, { consumeCap: true });
+        const decision = await policy.check(lead, { ...c, maxAttempts: c.retry.maxAttempts }, req.now, { consumeCap: true, ringMarginMs: c.ringTimeoutMs });
         if (!decision.allowed) {
           await this.applyRefusal(lead, decision.reason, decision.nextAllowedAt, req.now);
           await lock.release(handle);

@@ -1,5 +1,6 @@
 import type { CallChannel } from '../calls/call-channel.js';
 import type { AgentlessResult, AgentlessRunner, ScreenPop } from '../dialer/ports.js';
+import { FlowCache } from './flow-cache.js';
 import type { IvrStore } from './ivr-store.js';
 import { runFlow } from './session.js';
 import type { IvrDeps } from './task.js';
@@ -10,6 +11,7 @@ import type { IvrDeps } from './task.js';
  * setting `optOut` = 'true' (e.g. a "press 9 to stop these calls" menu choice) and `result`.
  */
 export class IvrAgentlessRunner implements AgentlessRunner {
+  private readonly cache = new FlowCache();
   constructor(private readonly store: IvrStore, private readonly deps: IvrDeps) {}
 
   async run(call: CallChannel, req: { flowId: string; campaignId: string; leadId: string; pop: ScreenPop }): Promise<AgentlessResult> {
@@ -18,7 +20,7 @@ export class IvrAgentlessRunner implements AgentlessRunner {
     const vars: Record<string, string> = { leadId: req.leadId, campaignId: req.campaignId };
     if (req.pop.name) vars.name = req.pop.name;
     for (const [k, v] of Object.entries(req.pop.fields)) vars[`lead.${k}`] = v;
-    const r = await runFlow(flow, call, { ...this.deps, calendars: this.deps.calendars ?? this.store }, { vars });
+    const r = await runFlow(this.cache.get(flow), call, { ...this.deps, calendars: this.deps.calendars ?? this.store }, { vars });
     return {
       completed: r.outcome === 'hangup' || r.outcome === 'transferred' || r.outcome === 'queued',
       optOut: r.vars.optOut === 'true',

@@ -33,6 +33,17 @@ export interface IvrResult {
   durationMs: number;
 }
 
+/** Flows already validated, by object identity (flows are treated as immutable once handed to runFlow). */
+const validated = new WeakMap<object, Flow>();
+
+function prepared(input: Flow | FlowInput | Record<string, unknown>): Flow {
+  const known = validated.get(input);
+  if (known) return known;
+  const flow = parseFlow(input);
+  validated.set(input, flow).set(flow, flow);
+  return flow;
+}
+
 /** Unhandled failures routed to onError per session; one more hangs up (stops error -> onError loops). */
 const MAX_ERROR_REDIRECTS = 3;
 const HANGUP = Symbol('hangup');
@@ -45,7 +56,7 @@ const HANGUP = Symbol('hangup');
  * The flow is (re)validated first (a JSON document is fine); an invalid flow throws FlowValidationError.
  */
 export async function runFlow(flowInput: Flow | FlowInput | Record<string, unknown>, call: CallChannel, deps: IvrDeps, opts: RunOptions = {}): Promise<IvrResult> {
-  const flow = parseFlow(flowInput);
+  const flow = prepared(flowInput);
   const tasks: TaskRegistry = { ...defaultTasks, ...opts.tasks } as TaskRegistry;
   const log = callLogger(deps.log, call.callId, { flowId: flow.id });
   const now = deps.now ?? (() => new Date());
@@ -102,9 +113,13 @@ export async function runFlow(flowInput: Flow | FlowInput | Record<string, unkno
     detail = text;
     try {
       await Promise.race([play(prompts(deps.errorPrompts ?? ['goodbye'])), hungUp]);
+    } catch (err) {
+      log.warn({ err }, 'ivr error prompt failed');
+    }
+    try {
       if (!call.ended) await call.hangup();
     } catch (err) {
-      log.warn({ err }, 'ivr polite hangup failed');
+      log.warn({ err }, 'ivr hangup failed');
     }
   };
 

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { RtpengineError, type RtpengineClient, type OfferOptions } from './rtpengine-client.js';
-import { audioEndpoint, blackHoleSdp, type MediaEndpoint } from './sdp.js';
+import { MIRROR_DIRECTION, audioEndpoint, blackHoleSdp, sdpDirection, withDirection, type MediaEndpoint } from './sdp.js';
 
 /**
  * One rtpengine call for one customer call, with two fixed participants:
@@ -9,9 +9,8 @@ import { audioEndpoint, blackHoleSdp, type MediaEndpoint } from './sdp.js';
  *   stand-in (blackHoleSdp) so rtpengine has a complete offer/answer and can play prompts to the customer.
  *
  * The tags are ours, not SIP tags: the peer always takes over the same rtpengine participant, so a bridge is
- * a re-offer/answer between the same two participants and the customer's rtpengine port never changes
- * (no re-INVITE towards the customer is needed). Measured on rtpengine 10.5: giving the agent a fresh tag
- * instead moves the customer to a new port.
+ * a re-offer/answer between the same two participants, and with the port-latching flag the customer's
+ * rtpengine port never changes (no re-INVITE towards the customer is needed; asserted in the e2e tests).
  *
  * Every method that fails after rtpengine created state leaves cleanup to close(), which is idempotent and
  * never throws; answerPrimary/offerPrimary delete the call themselves when they fail.
@@ -19,13 +18,18 @@ import { audioEndpoint, blackHoleSdp, type MediaEndpoint } from './sdp.js';
 export const PRIMARY_TAG = 'primary';
 export const PEER_TAG = 'peer';
 export type LegRole = 'primary' | 'peer';
+export const DEFAULT_FLAGS = ['inject-DTMF', 'port-latching'];
 
 export interface MediaSessionOptions {
   client: RtpengineClient;
   /** rtpengine call-id; use the customer leg's SIP Call-ID so logs, DTMF and pcaps line up. */
   callId: string;
   log: Logger;
-  /** ng flags on every offer/answer. Default ['inject-DTMF'] (needed on both sides for play DTMF). */
+  /**
+   * ng flags on every offer/answer. Default ['inject-DTMF', 'port-latching']: inject-DTMF is needed on both
+   * sides for play DTMF; port-latching keeps rtpengine's local ports when the other side's endpoint changes
+   * (measured on 10.5: without it the bridge answer and every re-INVITE move the customer to a new port).
+   */
   flags?: string[];
   /** Address for the black-hole stand-in as seen from rtpengine. */
   blackHoleAddress?: string;
@@ -172,7 +176,9 @@ export class MediaSession {
       if (from === 'primary') this.primarySdp = sdp;
       else this.peerSdp = sdp;
       this.noteRemote(from, sdp);
-      const other = from === 'primary' ? (this.peerSdp ?? this.blackHole(3)) : (this.primarySdp as string);
+      // the other leg "answers" with its last SDP, direction mirrored (hold: sendonly -> recvonly)
+      const last = from === 'primary' ? (this.peerSdp ?? this.blackHole(3)) : (this.primarySdp as string);
+      const other = withDirection(last, MIRROR_DIRECTION[sdpDirection(sdp)]);
       await this.o.client.offer({ ...this.sdpOpts(fromTag, sdp), toTag });
       const back = await this.o.client.answer({ ...this.sdpOpts(fromTag, other), toTag });
       this.notePorts(from, back.sdp);
@@ -198,7 +204,7 @@ export class MediaSession {
 
   private async deleteQuietly(): Promise<void> {
     try {
-      await this.o.client.deleteIfExists({ callId: this.callId, deleteDelay: 0 });
+      await this.o.client.delete({ callId: this.callId, deleteDelay: 0 });
     } catch (err) {
       // rtpengine's own timeout (--timeout) reaps calls that lost their delete
       this.log.warn({ err }, 'rtpengine delete failed');
@@ -225,7 +231,7 @@ export class MediaSession {
       callId: this.callId,
       fromTag,
       sdp,
-      flags: this.o.flags ?? ['inject-DTMF'],
+      flags: this.o.flags ?? DEFAULT_FLAGS,
       replace: ['origin', 'session-connection'],
       ice: 'remove',
     };

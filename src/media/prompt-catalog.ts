@@ -65,6 +65,14 @@ function en(): Record<string, string> {
     goodbye: 'Goodbye.',
     'transferring': 'Please wait while we transfer your call.',
     'leave-message': 'Please leave a message after the tone, then hang up.',
+    // queue announcements (src/queue QUEUE_PROMPTS)
+    'queue-you-are-number': 'You are number',
+    'queue-in-line': 'in line.',
+    'queue-estimated-wait': 'Your estimated wait time is',
+    'queue-minutes': 'minutes.',
+    'queue-less-than-a-minute': 'less than a minute.',
+    'queue-callback-offer': 'To be called back instead of waiting, press 1.',
+    'queue-callback-confirmed': 'Thank you. We will call you back as soon as an agent is available.',
   });
   return t;
 }
@@ -109,6 +117,13 @@ function zh(): Record<string, string> {
     goodbye: '再见。',
     'transferring': '正在为您转接，请稍候。',
     'leave-message': '请在提示音后留言，留言完毕请挂机。',
+    'queue-you-are-number': '您前面还有',
+    'queue-in-line': '位客户在等候。',
+    'queue-estimated-wait': '预计等候时间为',
+    'queue-minutes': '分钟。',
+    'queue-less-than-a-minute': '不到一分钟。',
+    'queue-callback-offer': '如需稍后回电，请按一。',
+    'queue-callback-confirmed': '谢谢，座席空闲时我们会尽快给您回电。',
   });
   return t;
 }

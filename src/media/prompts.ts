@@ -96,3 +96,13 @@ export class PromptSet {
     return [this.file(key, lang)];
   }
 }
+
+/** src/queue's QueuePromptResolver (named prompts + spoken numbers) in one language. */
+export function queuePromptResolver(set: PromptSet, lang: Lang = set.defaultLang): { prompt(name: string): string; number(n: number): string[] } {
+  return { prompt: (name) => set.file(name, lang), number: (n) => set.sayNumber(n, lang) };
+}
+
+/** The dialer's `prompt(name)` (safe-harbor, recording notice) in one language. */
+export function namedPrompt(set: PromptSet, lang: Lang = set.defaultLang): (name: string) => string {
+  return (name) => set.file(name, lang);
+}

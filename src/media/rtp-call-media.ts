@@ -24,8 +24,10 @@ export interface RtpMediaDeps {
     /** Called with the stored recording (or the error) after the call ended. */
     onStored?: (r: Recording | undefined, err?: unknown) => void;
   };
-  /** ng flags for offer/answer (default ['inject-DTMF']). */
+  /** ng flags for offer/answer (default DEFAULT_FLAGS of media-session.ts). */
   flags?: string[];
+  /** Same hook as src/calls/rtp-media-adapter.ts: told when a call starts recording. */
+  onRecordingStarted?: (rtpengineCallId: string, meta: RecordingMeta) => void | Promise<void>;
 }
 
 /**
@@ -122,6 +124,7 @@ export class RtpCallMedia implements CallMedia {
   async startRecording(meta: RecordingMeta): Promise<void> {
     if (!this.recorder) throw new Error('recording is not configured (RtpMediaDeps.recording)');
     await this.recorder.start(meta);
+    await this.deps.onRecordingStarted?.(this.callId, meta);
   }
 
   /** Adds metadata learnt after start (agent, queue) to the pending recording. */

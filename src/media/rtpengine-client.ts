@@ -81,7 +81,7 @@ export interface DeleteOptions {
   /** Deletes only this participant (and what is bridged to it) instead of the whole call. */
   fromTag?: string;
   toTag?: string;
-  /** Delete after this many seconds (0: now). */
+  /** Delete after this many seconds (default 0: now). */
   deleteDelay?: number;
 }
 
@@ -218,19 +218,20 @@ export class RtpengineClient {
     return { sdp: String(r.sdp), ...(r.warning ? { warning: String(r.warning) } : {}) };
   }
 
-  async delete(o: DeleteOptions): Promise<void> {
-    const p: Record<string, unknown> = { 'call-id': o.callId };
+  /** Deletes now by default (rtpengine's own default delete-delay is 30 s, which looks like a leak). */
+  async delete(o: DeleteOptions): Promise<{ found: boolean }> {
+    const p: Record<string, unknown> = { 'call-id': o.callId, 'delete-delay': o.deleteDelay ?? 0 };
     if (o.fromTag) p['from-tag'] = o.fromTag;
     if (o.toTag) p['to-tag'] = o.toTag;
-    if (o.deleteDelay !== undefined) p['delete-delay'] = o.deleteDelay;
-    await this.command('delete', p, o.callId);
+    const r = await this.command('delete', p, o.callId);
+    // rtpengine answers ok + warning "Call-ID not found or tags didn't match" for an unknown call
+    return { found: !(typeof r.warning === 'string' && /not found/i.test(r.warning)) };
   }
 
-  /** Deletes the call; an unknown call-id counts as success (it is already gone). */
+  /** Deletes the call; false when rtpengine did not know it (already gone). */
   async deleteIfExists(o: DeleteOptions): Promise<boolean> {
     try {
-      await this.delete(o);
-      return true;
+      return (await this.delete(o)).found;
     } catch (err) {
       if (err instanceof RtpengineError && err.kind === 'error' && /unknown call|not found/i.test(err.reason)) return false;
       throw err;

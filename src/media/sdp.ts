@@ -39,3 +39,27 @@ export function blackHoleSdp(opts: { address?: string; sessionVersion?: number }
     'a=ptime:20', 'a=sendrecv', '',
   ].join('\r\n');
 }
+
+export type SdpDirection = 'sendrecv' | 'sendonly' | 'recvonly' | 'inactive';
+
+/** Direction of the first audio stream (media-level attribute, else session-level, else sendrecv). */
+export function sdpDirection(sdp: string): SdpDirection {
+  const lines = sdp.split(/\r?\n/);
+  const m = lines.findIndex((l) => l.startsWith('m=audio'));
+  const pick = (ls: string[]) => ls.map((l) => /^a=(sendrecv|sendonly|recvonly|inactive)\s*$/.exec(l)?.[1]).find(Boolean) as SdpDirection | undefined;
+  return (m >= 0 ? pick(lines.slice(m)) : undefined) ?? pick(m >= 0 ? lines.slice(0, m) : lines) ?? 'sendrecv';
+}
+
+export const MIRROR_DIRECTION: Record<SdpDirection, SdpDirection> = { sendrecv: 'sendrecv', sendonly: 'recvonly', recvonly: 'sendonly', inactive: 'inactive' };
+
+/** The SDP with every direction attribute replaced by `dir` (one media-level attribute if there was none). */
+export function withDirection(sdp: string, dir: SdpDirection): string {
+  const eol = sdp.includes('\r\n') ? '\r\n' : '\n';
+  const lines = sdp.split(/\r?\n/).filter((l) => !/^a=(sendrecv|sendonly|recvonly|inactive)\s*$/.test(l));
+  const out: string[] = [];
+  for (const l of lines) {
+    out.push(l);
+    if (l.startsWith('m=audio')) out.push(`a=${dir}`);
+  }
+  return out.join(eol);
+}

@@ -75,12 +75,17 @@ export function wavHeader(o: { channels: number; sampleRate: number; dataBytes: 
 
 /** Interleaves channels (equal length or padded with silence) into a 16-bit PCM WAV. */
 export function encodeWav(channels: Int16Array[], sampleRate = 8000): Buffer {
-  const n = Math.max(0, ...channels.map((c) => c.length));
-  const data = Buffer.alloc(n * channels.length * 2);
-  for (let i = 0; i < n; i++) {
-    for (let c = 0; c < channels.length; c++) data.writeInt16LE(channels[c][i] ?? 0, (i * channels.length + c) * 2);
+  const n = channels.reduce((m, c) => Math.max(m, c.length), 0);
+  const k = channels.length;
+  const out = Buffer.alloc(44 + n * k * 2);
+  wavHeader({ channels: k, sampleRate, dataBytes: n * k * 2 }).copy(out, 0);
+  // interleave through a typed view (WAV is little-endian, like every platform Node runs on here)
+  const view = new Int16Array(out.buffer, out.byteOffset + 44, n * k);
+  for (let c = 0; c < k; c++) {
+    const ch = channels[c];
+    for (let i = 0; i < ch.length; i++) view[i * k + c] = ch[i];
   }
-  return Buffer.concat([wavHeader({ channels: channels.length, sampleRate, dataBytes: data.length }), data]);
+  return out;
 }
 
 /** Splits a 16-bit PCM WAV into one Int16Array per channel. */

@@ -31,6 +31,8 @@ export interface AcdDeps {
   callbacks?: CallbackSink;
   /** Supervisor stats refresh (ms), default 1000. */
   statsIntervalMs?: number;
+  /** Hook receiving each routing decision's duration (benchmarks). */
+  onDecision?: (ms: number) => void;
 }
 
 /**
@@ -51,7 +53,7 @@ export function createAcd(d: AcdDeps) {
   const stats = new QueueStatsService({ redis: d.redis, keys: d.keys, ledger, agents, agentState, queues });
   const queueService = new QueueService({
     redis: d.redis, keys: d.keys, bus: d.bus, agents, agentState, directory, queues, ledger, queueLog, stats,
-    prompts: d.prompts, owners: d.owners, customers: d.customers, callbacks: d.callbacks, audit: d.audit, log: d.log.child({ mod: 'acd' }),
+    prompts: d.prompts, owners: d.owners, customers: d.customers, callbacks: d.callbacks, audit: d.audit, log: d.log.child({ mod: 'acd' }), onDecision: d.onDecision,
   });
   const gateway = new WsGateway({ bus: d.bus, agentState, stats, log: d.log.child({ mod: 'ws' }), statsIntervalMs: d.statsIntervalMs });
 

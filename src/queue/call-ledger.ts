@@ -46,23 +46,36 @@ export class CallLedger {
     await m.exec();
   }
 
+  /** Routing attributes never change after add: cached per queue, so a pass reads only new calls. */
+  private readonly attrs = new Map<string, Map<string, LedgerCall>>();
+
   /** Waiting calls of a queue in routing order, with what the strategies need. */
   async waiting(queueId: string): Promise<LedgerCall[]> {
     const ids = await this.redis.zrange(this.waitingKey(queueId), 0, -1);
-    if (!ids.length) return [];
-    const p = this.redis.pipeline();
-    for (const id of ids) p.hgetall(this.callKey(id));
-    const rows = (await p.exec()) ?? [];
-    const out: LedgerCall[] = [];
-    ids.forEach((callId, i) => {
-      const h = rows[i]?.[1] as Record<string, string> | undefined;
-      if (!h?.state) return;
-      out.push({
-        callId, queueId, instance: h.instance, priority: Number(h.priority), enqueuedAt: Number(h.enqueuedAt),
-        requiredSkills: JSON.parse(h.requiredSkills || '{}') as Skills, ownerAgentId: h.ownerAgentId || null,
-        callerNumber: h.callerNumber ?? '',
+    let cache = this.attrs.get(queueId);
+    if (!cache) this.attrs.set(queueId, (cache = new Map()));
+    const missing = ids.filter((id) => !cache.has(id));
+    if (missing.length) {
+      const p = this.redis.pipeline();
+      for (const id of missing) p.hgetall(this.callKey(id));
+      const rows = (await p.exec()) ?? [];
+      missing.forEach((callId, i) => {
+        const h = rows[i]?.[1] as Record<string, string> | undefined;
+        if (!h?.state) return;
+        cache.set(callId, {
+          callId, queueId, instance: h.instance, priority: Number(h.priority), enqueuedAt: Number(h.enqueuedAt),
+          requiredSkills: JSON.parse(h.requiredSkills || '{}') as Skills, ownerAgentId: h.ownerAgentId || null,
+          callerNumber: h.callerNumber ?? '',
+        });
       });
-    });
+    }
+    const out: LedgerCall[] = [];
+    const live = new Set(ids);
+    for (const id of ids) {
+      const c = cache.get(id);
+      if (c) out.push(c);
+    }
+    if (cache.size > 2 * ids.length + 100) for (const id of cache.keys()) if (!live.has(id)) cache.delete(id);
     return out;
   }
 

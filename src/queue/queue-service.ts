@@ -58,6 +58,8 @@ export class QueueService {
   private readonly sessions = new Map<string, WaitingCaller>();
   private readonly wrapTimers = new Set<NodeJS.Timeout>();
   private readonly stoppers: (() => void)[] = [];
+  /** Transitions this instance made and already routed for: their bus echo is skipped. */
+  private readonly ownTransitions = new Set<string>();
   private readonly now: () => number;
   private readonly ctx: CallerContext;
 
@@ -100,7 +102,9 @@ export class QueueService {
     this.stoppers.push(this.o.agentState.onTransition((t) => void this.onLocalTransition(t)));
     if (this.o.bus.onEvent) {
       const off = await this.o.bus.onEvent((_topic, ev) => {
-        if (ev.type === 'agent-state' && (ev.state === 'available' || ev.state === 'logged-out')) this.routeWaiting();
+        if (ev.type !== 'agent-state' || (ev.state !== 'available' && ev.state !== 'logged-out')) return;
+        if (this.ownTransitions.delete(`${String(ev.agentId)}:${String(ev.atMs)}`)) return;
+        this.routeWaiting();
       });
       this.stoppers.push(off);
     }
@@ -187,6 +191,12 @@ export class QueueService {
 
   /** Agent-wide queue_log rows, written once by the instance that made the change; then route. */
   private async onLocalTransition(t: AgentTransition): Promise<void> {
+    if (t.state === 'available' || t.state === 'logged-out') {
+      // before the bus publishes this transition, so its echo is recognised
+      this.ownTransitions.add(`${t.agentId}:${t.at}`);
+      if (this.ownTransitions.size > 10_000) this.ownTransitions.clear();
+      this.routeWaiting();
+    }
     try {
       const row = { agent: t.agentId, at: t.at };
       if (t.prev === 'logged-out' && t.state !== 'logged-out') await this.o.queueLog.write({ ...row, event: 'AGENTLOGIN' });
@@ -198,7 +208,6 @@ export class QueueService {
     } catch (err) {
       this.o.log.warn({ err, agentId: t.agentId }, 'queue_log write failed');
     }
-    if (t.state === 'available' || t.state === 'logged-out') this.routeWaiting();
   }
 
   private scheduleWrapUpEnd(agentId: string, callId: string, ms: number): void {

@@ -69,7 +69,7 @@ export class QueueStatsService {
     ]);
     const n = (k: QueueCounter) => Number(h[k] ?? 0);
     const agents = Object.fromEntries(agentStateSchema.options.map((s) => [s, 0])) as Record<AgentState, number>;
-    for (const s of await this.o.agentState.getMany(members)) agents[s.state]++;
+    for (const s of await this.o.agentState.statesOf(members)) agents[s]++;
     const answered = n('answered');
     const abandoned = n('abandoned');
     const pct = (a: number, b: number) => (b > 0 ? Math.round((1000 * a) / b) / 10 : null);

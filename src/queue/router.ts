@@ -189,33 +189,37 @@ export class QueueRouter {
 
   /** Available members (and owners of waiting calls), with what the strategy needs, in a few round trips. */
   private async snapshot(q: QueueConfig, calls: LedgerCall[]): Promise<Snapshot> {
-    const memberIds = new Set(await this.o.agents.members(q.id));
     const ownerIds = [...new Set(calls.map((c) => c.ownerAgentId).filter((x): x is string => !!x))];
-    // sorted: every instance walks agents in the same order, so random/ties decide alike
-    const ids = [...new Set([...memberIds, ...ownerIds])].sort();
-    const states = await this.o.agentState.getMany(ids);
-    const availIds = states.filter((s) => s.state === 'available').map((s) => s.agentId);
-    const [configs, lastAgentId, totals] = await Promise.all([
-      this.o.agents.getMany(availIds),
+    // available agents come from the shared available-since index (kept by the Lua scripts), not from
+    // reading every member's state: a pass costs a few replies whatever the queue's size
+    const [members, availableSince, ownerStatus, lastAgentId] = await Promise.all([
+      this.o.agents.members(q.id),
+      this.o.agentState.availableSince(),
+      this.o.agentState.getMany(ownerIds),
       q.strategy === 'round-robin' ? this.o.queues.lastOffered(q.id) : Promise.resolve(null),
-      needsTotals(q) ? this.o.agentState.todayCallsAndTalk(availIds, dayOf(this.now())) : Promise.resolve(null),
+    ]);
+    const memberIds = new Set(members);
+    const ownerSet = new Set(ownerIds);
+    // sorted: every instance walks agents in the same order, so random/ties decide alike
+    const availIds = [...availableSince.keys()].filter((id) => memberIds.has(id) || ownerSet.has(id)).sort();
+    const [configs, totals, memberStates] = await Promise.all([
+      wants(q, 'needsSkills') ? this.o.agents.getMany(availIds) : Promise.resolve(null),
+      wants(q, 'needsDailyTotals') ? this.o.agentState.todayCallsAndTalk(availIds, dayOf(this.now())) : Promise.resolve(null),
+      q.leaveWhenEmpty ? this.o.agentState.statesOf(members) : Promise.resolve(null),
     ]);
     const available = new Map<string, RoutingAgent>();
     const owners = new Map<string, RoutingAgent>();
-    const ownerStates = new Map<string, AgentState>();
-    let loggedIn = 0;
-    for (const s of states) {
-      if (memberIds.has(s.agentId) && s.state !== 'logged-out') loggedIn++;
-      if (ownerIds.includes(s.agentId)) ownerStates.set(s.agentId, s.state);
-      if (s.state !== 'available') continue;
-      const cfg = configs.get(s.agentId);
-      const t = totals?.get(s.agentId);
-      const ra: RoutingAgent = { id: s.agentId, availableSince: s.since, skills: cfg?.skills ?? {}, callsToday: t?.calls ?? 0, talkMsToday: t?.talkMs ?? 0 };
-      if (memberIds.has(s.agentId)) available.set(s.agentId, ra);
-      if (ownerStates.has(s.agentId)) owners.set(s.agentId, ra);
+    const ownerStates = new Map<string, AgentState>(ownerStatus.map((s) => [s.agentId, s.state]));
+    for (const id of availIds) {
+      const t = totals?.get(id);
+      const ra: RoutingAgent = { id, availableSince: availableSince.get(id)!, skills: configs?.get(id)?.skills ?? {}, callsToday: t?.calls ?? 0, talkMsToday: t?.talkMs ?? 0 };
+      if (memberIds.has(id)) available.set(id, ra);
+      if (ownerSet.has(id)) owners.set(id, ra);
     }
+    const loggedIn = memberStates ? memberStates.filter((s) => s !== 'logged-out').length : members.length;
     return { memberIds, available, owners, ownerStates, lastAgentId, loggedIn, taken: new Set(), reservedCalls: new Set() };
   }
+
 }
 
 interface Snapshot {
@@ -231,6 +235,7 @@ interface Snapshot {
   reservedCalls: Set<string>;
 }
 
-function needsTotals(q: QueueConfig): boolean {
-  return !!strategyFor(q.strategy).needsDailyTotals || (q.strategy === 'owner-first' && !!strategyFor(q.fallbackStrategy).needsDailyTotals);
+/** Whether the queue's strategy (or owner-first's fallback) needs that part of the snapshot. */
+function wants(q: QueueConfig, what: 'needsDailyTotals' | 'needsSkills'): boolean {
+  return !!strategyFor(q.strategy)[what] || (q.strategy === 'owner-first' && !!strategyFor(q.fallbackStrategy)[what]);
 }

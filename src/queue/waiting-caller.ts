@@ -247,7 +247,8 @@ export class WaitingCaller implements LocalCall {
 
   private async runOffer(reserved: { agentId: string; availableSince: number }[], mode: 'first' | 'all'): Promise<void> {
     const now = this.ctx.now();
-    for (const r of reserved) await this.ctx.agentState.announceReserved(r.agentId, r.availableSince, now, this.call.callId, this.q.id);
+    // the phone should ring as soon as possible: events go out while the INVITE is sent
+    const reservedEvents = Promise.all(reserved.map((r) => this.ctx.agentState.announceReserved(r.agentId, r.availableSince, now, this.call.callId, this.q.id)));
     const targets: { agentId: string; uri: string }[] = [];
     for (const r of reserved) {
       const uri = await this.ctx.directory.contactFor(r.agentId);
@@ -259,17 +260,25 @@ export class WaitingCaller implements LocalCall {
         await this.ctx.agentState.tryTransition(r.agentId, 'paused', { from: ['reserved'], callId: this.call.callId, reason: 'not-registered' });
       }
     }
-    if (!targets.length) return this.afterFailedOffer(false);
-
-    const pop = await this.screenPop();
-    for (const t of targets) await this.agentEvent(t.agentId, 'offer', { screenPop: pop, ringTimeoutSec: this.q.ringTimeoutSec });
-    if (targets.length === 1 && this.opts.leadId && this.ctx.audit && pop.customer) {
-      await this.ctx.audit.record({ sub: targets[0].agentId, role: 'agent', agentId: targets[0].agentId }, 'lead.screen-pop', this.opts.leadId, { callId: this.call.callId });
+    if (!targets.length) {
+      await reservedEvents;
+      return this.afterFailedOffer(false);
     }
+
+    const offers = (async () => {
+      await reservedEvents;
+      const pop = await this.screenPop();
+      await Promise.all(targets.map((t) => this.agentEvent(t.agentId, 'offer', { screenPop: pop, ringTimeoutSec: this.q.ringTimeoutSec })));
+      if (targets.length === 1 && this.opts.leadId && this.ctx.audit && pop.customer) {
+        await this.ctx.audit.record({ sub: targets[0].agentId, role: 'agent', agentId: targets[0].agentId }, 'lead.screen-pop', this.opts.leadId, { callId: this.call.callId });
+      }
+    })().catch((err) => this.log.warn({ err }, 'offer events failed'));
 
     const ringStart = this.ctx.now();
     const { result, winner, missed } = await this.ring(targets, mode);
     const ringMs = this.ctx.now() - ringStart;
+    // answer/end events must follow the offer event
+    await offers;
     const losers = targets.filter((t) => t.agentId !== winner?.agentId);
 
     if (result.outcome === 'bridged' && winner) {

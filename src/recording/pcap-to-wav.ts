@@ -1,6 +1,6 @@
 import { readFile, writeFile, rename } from 'node:fs/promises';
 import { decodeG711 } from './g711.js';
-import { encodeWav } from '../media/wav.js';
+import { wavHeader } from '../media/wav.js';
 
 /**
  * rtpengine's pcap recordings (--recording-method=pcap) -> stereo WAV.
@@ -59,30 +59,38 @@ const LINKTYPE_RAW = 101;
 const LINKTYPE_IPV4 = 228;
 const LINKTYPE_LINUX_SLL = 113;
 
-export function parsePcap(buf: Buffer): { linkType: number; packets: PcapPacket[] } {
+/** Header of a pcap file and a lazy iterator over its records (a partial last record ends the iteration). */
+export function openPcap(buf: Buffer): { linkType: number; records: () => Generator<PcapPacket> } {
   if (buf.length < 24) throw new Error('pcap too short');
   const magic = buf.readUInt32LE(0);
-  let le: boolean;
-  let nanos = false;
-  if (magic === 0xa1b2c3d4) le = true;
-  else if (magic === 0xd4c3b2a1) le = false;
-  else if (magic === 0xa1b23c4d) (le = true), (nanos = true);
-  else if (magic === 0x4d3cb2a1) (le = false), (nanos = true);
-  else throw new Error(`not a pcap file (magic ${magic.toString(16)})`);
+  const formats: Record<number, { le: boolean; nanos: boolean }> = {
+    0xa1b2c3d4: { le: true, nanos: false },
+    0xd4c3b2a1: { le: false, nanos: false },
+    0xa1b23c4d: { le: true, nanos: true },
+    0x4d3cb2a1: { le: false, nanos: true },
+  };
+  const f = formats[magic];
+  if (!f) throw new Error(`not a pcap file (magic ${magic.toString(16)})`);
+  const { le, nanos } = f;
   const u32 = (o: number) => (le ? buf.readUInt32LE(o) : buf.readUInt32BE(o));
   const linkType = u32(20) & 0xffff;
-  const packets: PcapPacket[] = [];
-  let off = 24;
-  // a pcap still being written may end in a partial record: stop there
-  while (off + 16 <= buf.length) {
-    const sec = u32(off);
-    const frac = u32(off + 4);
-    const incl = u32(off + 8);
-    if (off + 16 + incl > buf.length) break;
-    packets.push({ tsUs: sec * 1e6 + (nanos ? Math.floor(frac / 1000) : frac), data: buf.subarray(off + 16, off + 16 + incl) });
-    off += 16 + incl;
+  function* records(): Generator<PcapPacket> {
+    let off = 24;
+    while (off + 16 <= buf.length) {
+      const sec = u32(off);
+      const frac = u32(off + 4);
+      const incl = u32(off + 8);
+      if (off + 16 + incl > buf.length) return;
+      yield { tsUs: sec * 1e6 + (nanos ? Math.floor(frac / 1000) : frac), data: buf.subarray(off + 16, off + 16 + incl) };
+      off += 16 + incl;
+    }
   }
-  return { linkType, packets };
+  return { linkType, records };
+}
+
+export function parsePcap(buf: Buffer): { linkType: number; packets: PcapPacket[] } {
+  const p = openPcap(buf);
+  return { linkType: p.linkType, packets: [...p.records()] };
 }
 
 /** UDP datagram inside a link-layer frame, or undefined (non-IP, non-UDP, fragments). */
@@ -154,8 +162,17 @@ function matches(sel: ChannelSelector, d: UdpDatagram): boolean {
   return sel.sources?.some((s) => s.port === d.src.port && s.address === d.src.address) ?? false;
 }
 
+/**
+ * Renders both channels of one call from its pcap segment buffers. Async only to yield to the event loop
+ * every few thousand packets: an hour-long call is ~360k packets and several seconds of CPU.
+ */
+
+/** Lets the event loop run (SIP, media control) while a long recording is converted. */
+const breathe = () => new Promise<void>((r) => setImmediate(r));
+const SLICE = 5_000;
+
 /** Samples of one channel's packets on the shared timeline starting at originUs. */
-function renderChannel(packets: RtpPacket[], originUs: number, rate: number): Int16Array {
+async function renderChannel(packets: RtpPacket[], originUs: number, rate: number): Promise<Int16Array> {
   const audio = packets.filter((p) => p.payloadType === 0 || p.payloadType === 8).sort((a, b) => a.tsUs - b.tsUs);
   // runs: consecutive packets (in capture order) of one SSRC without a long silence gap
   const runs: RtpPacket[][] = [];
@@ -195,27 +212,30 @@ function renderChannel(packets: RtpPacket[], originUs: number, rate: number): In
     });
     const anchorTs = offsets[withSeq.indexOf(anchor)];
     let lastSeq = Number.NaN;
-    withSeq.forEach((x, i) => {
-      if (x.ext === lastSeq) return; // duplicate
+    for (let i = 0; i < withSeq.length; i++) {
+      if (i % SLICE === SLICE - 1) await breathe();
+      const x = withSeq[i];
+      if (x.ext === lastSeq) continue; // duplicate
       lastSeq = x.ext;
       const pos = anchorSample + offsets[i] - anchorTs;
-      if (pos < 0) return;
+      if (pos < 0) continue;
       ensure(pos + x.p.payload.length);
       decodeG711(x.p.payloadType as 0 | 8, x.p.payload, out, pos);
       used = Math.max(used, pos + x.p.payload.length);
-    });
+    }
   }
   return out.subarray(0, used);
 }
 
-/** Renders both channels of one call from its pcap segment buffers. */
-export function pcapsToStereo(pcaps: Buffer[], opts: PcapToWavOptions): StereoPcm {
+export async function pcapsToStereo(pcaps: Buffer[], opts: PcapToWavOptions): Promise<StereoPcm> {
   const rate = opts.sampleRate ?? 8000;
   const left: RtpPacket[] = [];
   const right: RtpPacket[] = [];
   for (const buf of pcaps) {
-    const { linkType, packets } = parsePcap(buf);
-    for (const pk of packets) {
+    const { linkType, records } = openPcap(buf);
+    let i = 0;
+    for (const pk of records()) {
+      if (++i % SLICE === 0) await breathe();
       const d = udpFromFrame(linkType, pk.data, pk.tsUs);
       if (!d) continue;
       const side = matches(opts.left, d) ? left : matches(opts.right, d) ? right : undefined;
@@ -227,8 +247,10 @@ export function pcapsToStereo(pcaps: Buffer[], opts: PcapToWavOptions): StereoPc
   let firstUs = Infinity;
   for (const p of [left, right].flat()) if ((p.payloadType === 0 || p.payloadType === 8) && p.tsUs < firstUs) firstUs = p.tsUs;
   const originUs = opts.startMs !== undefined ? opts.startMs * 1000 : Number.isFinite(firstUs) ? firstUs : 0;
-  const l = renderChannel(left, originUs, rate);
-  const r = renderChannel(right, originUs, rate);
+  const l = await renderChannel(left, originUs, rate);
+  await breathe();
+  const r = await renderChannel(right, originUs, rate);
+  await breathe();
   const n = Math.max(l.length, r.length);
   const pad = (a: Int16Array) => {
     if (a.length === n) return a;
@@ -246,8 +268,16 @@ export async function convertPcapsToWav(
   opts: PcapToWavOptions,
 ): Promise<{ durationMs: number; sizeBytes: number; startMs: number }> {
   const bufs = await Promise.all(pcapPaths.map((p) => readFile(p)));
-  const pcm = pcapsToStereo(bufs, opts);
-  const wav = encodeWav([pcm.left, pcm.right], opts.sampleRate ?? 8000);
+  const pcm = await pcapsToStereo(bufs, opts);
+  const n = pcm.left.length;
+  const wav = Buffer.alloc(44 + n * 4);
+  wavHeader({ channels: 2, sampleRate: opts.sampleRate ?? 8000, dataBytes: n * 4 }).copy(wav, 0);
+  const view = new Int16Array(wav.buffer, wav.byteOffset + 44, n * 2);
+  for (let i = 0; i < n; i++) {
+    if (i % 400_000 === 399_999) await breathe();
+    view[2 * i] = pcm.left[i];
+    view[2 * i + 1] = pcm.right[i];
+  }
   const tmp = `${outPath}.part`;
   await writeFile(tmp, wav);
   await rename(tmp, outPath);

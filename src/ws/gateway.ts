@@ -187,7 +187,7 @@ export class WsGateway {
     const t = setTimeout(() => {
       this.statsTimers.delete(queueId);
       void this.pushStats(queueId);
-    }, this.o.statsDebounceMs ?? 50);
+    }, this.o.statsDebounceMs ?? 150);
     this.statsTimers.set(queueId, t);
   }
 

@@ -42,6 +42,10 @@ export interface ConformanceApp {
   events: AppEvents;
   /** createUAC to `uri` with our SDP; hangs up after `holdMs`. Resolves when the BYE got its answer. */
   originate(uri: string, holdMs: number): Promise<{ remoteSdp: string }>;
+  /** createUAC to `uri` and CANCEL it on the first provisional response; resolves with the final status. */
+  originateAndCancel(uri: string): Promise<number>;
+  /** REGISTER to `uri` as alice with srf's digest client answering a challenge; resolves with the final status. */
+  registerWithAuth(uri: string): Promise<number>;
   /** Waits until `pred` holds (polling), or rejects after timeoutMs. */
   until(pred: () => boolean, timeoutMs?: number): Promise<void>;
   close(): void;
@@ -172,6 +176,34 @@ export async function startConformanceApp(opts: { host: string; port: number; se
       await new Promise((r) => setTimeout(r, holdMs));
       await (dlg.destroy() as unknown as Promise<unknown>);
       return { remoteSdp };
+    },
+    async originateAndCancel(uri) {
+      let invite: Srf.SrfRequest | undefined;
+      try {
+        // srf calls cbRequest(err, req) although its typings say cbRequest(req)
+        const cbRequest = (_err: unknown, req: Srf.SrfRequest) => (invite = req);
+        await srf.createUAC(uri, { localSdp: APP_SDP }, {
+          cbRequest: cbRequest as unknown as (req: Srf.SrfRequest) => void,
+          cbProvisional: () => invite?.cancel(() => undefined),
+        });
+        return 200;
+      } catch (err) {
+        return (err as { status?: number }).status ?? 0;
+      }
+    },
+    async registerWithAuth(uri) {
+      // srf's typings for request() are wrong (4-5 args); the runtime takes (uri, opts) and returns a Promise
+      const request = srf.request.bind(srf) as unknown as (uri: string, opts: object) => Promise<Srf.SrfRequest>;
+      const req = await request(uri, {
+        method: 'REGISTER',
+        headers: { From: `<sip:alice@${uri.replace(/^sip:/, '')}>`, To: `<sip:alice@${uri.replace(/^sip:/, '')}>`, Contact: '<sip:alice@localhost>', Expires: '3600' },
+        auth: { username: 'alice', password: USERS.alice },
+      });
+      return new Promise((resolve) => {
+        req.on('response', (res?: Srf.SrfResponse) => {
+          if (res && res.status >= 200) resolve(res.status);
+        });
+      });
     },
     until(pred, timeoutMs = 10_000) {
       return new Promise((resolve, reject) => {

@@ -58,6 +58,14 @@ describe('engine conformance with sipp and drachtio-srf', () => {
     await h.app.until(() => h.app.events.cancels === before + 1);
   });
 
+  it('CANCELs an outgoing INVITE for the app (req.cancel) and gets 487', async () => {
+    const uas = await sippUas('uas-cancel.xml');
+    const status = await h.app.originateAndCancel(`sip:callee@127.0.0.1:${uas.port}`);
+    expect(status).toBe(487);
+    const r = await uas.done;
+    expect(r.code, tail(r.output)).toBe(0);
+  });
+
   it('carries in-dialog INFO both ways and a re-INVITE', async () => {
     const infos = h.app.events.infos;
     const reinvites = h.app.events.reinvites;
@@ -76,6 +84,19 @@ describe('engine conformance with sipp and drachtio-srf', () => {
     const r = await sippUac(h, 'uac-register.xml', { service: 'alice' });
     expect(r.code, tail(r.output)).toBe(0);
     expect(h.app.events.registers.at(-1)).toEqual({ user: 'alice', ok: true });
+  });
+
+  it('answers an incoming call over TCP', async () => {
+    const r = await sippUac(h, 'uac-answer.xml', { service: 'answer', calls: 2, rate: 10, extra: ['-t', 't1'] });
+    expect(r.code, tail(r.output)).toBe(0);
+  });
+
+  it('lets srf answer a digest challenge on an outgoing REGISTER (same Call-ID, CSeq + 1)', async () => {
+    const uas = await sippUas('uas-register-challenge.xml');
+    const status = await h.app.registerWithAuth(`sip:127.0.0.1:${uas.port}`);
+    expect(status).toBe(200);
+    const r = await uas.done;
+    expect(r.code, tail(r.output)).toBe(0);
   });
 
   it('answers a malformed UDP request with 400 and keeps serving', async () => {

@@ -63,7 +63,9 @@ describe('engine control protocol with several apps', () => {
   });
 
   it('maps an in-dialog request for an unknown dialog to ENODIALOG in srf', async () => {
-    const err = await (h.app.srf.request('sip:placeholder', { method: 'INFO', stackDialogId: 'gone;from-tag=x' } as never) as unknown as Promise<unknown>)
+    // srf's typings for request() are wrong (4-5 args); the runtime takes (uri, opts) and returns a Promise
+    const request = h.app.srf.request.bind(h.app.srf) as unknown as (uri: string, opts: object) => Promise<unknown>;
+    const err = await request('sip:placeholder', { method: 'INFO', stackDialogId: 'gone;from-tag=x' })
       .then(() => null, (e: { code?: string }) => e);
     expect(err?.code).toBe('ENODIALOG');
   });

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sippUac, startHarness, tail, type Harness } from './support.js';
+import { sippUac, sippUas, startHarness, tail, type Harness } from './support.js';
 
 // Retransmission behaviour: packet loss and a 2xx that is never ACKed (short ACK timeout for the test).
 describe('engine reliability with sipp', () => {
@@ -15,6 +15,18 @@ describe('engine reliability with sipp', () => {
 
   it('completes every call despite 10% packet loss (retransmissions on both sides)', async () => {
     const r = await sippUac(h, 'uac-answer.xml', { service: 'answer', calls: 10, rate: 10, extra: ['-lost', '10'] });
+    expect(r.code, tail(r.output)).toBe(0);
+  });
+
+  it('completes originated calls (createUAC) when the callee loses 10% of packets (re-ACK of retransmitted 200)', async () => {
+    const calls = 5;
+    const uas = await sippUas('uas-answer.xml', { calls, extra: ['-lost', '10'] });
+    for (let i = 0; i < calls; i++) {
+      // held past sipp's first 200 retransmission (500 ms) so a lost ACK is repaired by our re-ACK
+      const { remoteSdp } = await h.app.originate(`sip:callee@127.0.0.1:${uas.port}`, 700);
+      expect(remoteSdp).toContain('s=sipp-callee');
+    }
+    const r = await uas.done;
     expect(r.code, tail(r.output)).toBe(0);
   });
 

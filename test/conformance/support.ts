@@ -61,11 +61,11 @@ export async function sippUac(h: Harness, scenario: string, opts: { service?: st
 }
 
 /** Starts a sipp UAS scenario on a free port; `done` resolves with its exit code. */
-export async function sippUas(scenario: string, opts: { transport?: 'udp' | 'tcp'; calls?: number } = {}): Promise<{ port: number; proc: Proc; done: Promise<SippResult> }> {
+export async function sippUas(scenario: string, opts: { transport?: 'udp' | 'tcp'; calls?: number; extra?: string[] } = {}): Promise<{ port: number; proc: Proc; done: Promise<SippResult> }> {
   const port = await freePort();
   const proc = run('sipp', [
     '-sf', resolve(SIPP_DIR, scenario), '-i', '127.0.0.1', '-p', String(port), '-t', opts.transport === 'tcp' ? 't1' : 'u1',
-    '-m', String(opts.calls ?? 1), '-nostdin', '-timeout', '25s', '-timeout_error',
+    '-m', String(opts.calls ?? 1), '-nostdin', '-timeout', '25s', '-timeout_error', ...(opts.extra ?? []),
   ]);
   // sipp binds within a few ms; give it time before anything calls it
   await new Promise((r) => setTimeout(r, 300));

@@ -10,6 +10,8 @@ export interface ReceivedRtp {
   ts: number;
   ssrc: number;
   payload: Buffer;
+  /** Sender's port (rtpengine's local port for this leg, with symmetric RTP). */
+  fromPort: number;
 }
 
 export class RtpPeer {
@@ -22,7 +24,7 @@ export class RtpPeer {
   remote?: { host: string; port: number };
 
   private constructor(readonly socket: Socket, readonly port: number) {
-    socket.on('message', (msg) => {
+    socket.on('message', (msg, rinfo) => {
       if (msg.length < 12 || msg[0] >> 6 !== 2) return;
       const cc = msg[0] & 0x0f;
       this.received.push({
@@ -32,6 +34,7 @@ export class RtpPeer {
         ts: msg.readUInt32BE(4),
         ssrc: msg.readUInt32BE(8),
         payload: msg.subarray(12 + cc * 4),
+        fromPort: rinfo.port,
       });
     });
   }

@@ -19,7 +19,8 @@ export interface PredictiveOptions {
  * calls finding no agent, E[max(0, X - S)] / E[X] with X ~ Binomial(ringing + n, answer rate), stays under
  * an allowance. The allowance is the abandon target scaled by the slack left in the rolling window
  * (target x answered - abandoned): tight when the window has no margin, looser when it has plenty, so
- * the window's rate converges under the target instead of oscillating around it.
+ * the window's rate converges under the target instead of oscillating around it. When the window cannot
+ * absorb even two more abandons it dials only as many calls as there are free agents (zero risk).
  */
 export class PredictivePacer implements Pacer {
   readonly mode = 'predictive' as const;
@@ -55,6 +56,13 @@ export class PredictivePacer implements Pacer {
     const supply = free + freeing;
 
     const w = s.abandon.totals(i.now);
+    // Abandons the window can still absorb at the target. Below ~2 (the start of a window, or right after a
+    // burst) one more abandon would push the rolling rate over the target, so dial only what idle agents
+    // are certain to take: never more calls in flight than free agents (no abandon is possible).
+    const budget = this.o.abandonTarget * w.answered - w.abandoned;
+    if (budget < 2) {
+      return { dial: Math.min(room, Math.max(0, free - i.ringing)), detail: { p, supply, freeing, budget, ringing: i.ringing, idle, safe: 1 } };
+    }
     // Aim a little under the target so random bursts do not push the window over it.
     const slack = 0.85 * this.o.abandonTarget * w.answered - w.abandoned;
     const allowance = this.o.abandonTarget * Math.min(2, Math.max(0.05, 0.25 + slack / 4));
@@ -64,7 +72,7 @@ export class PredictivePacer implements Pacer {
       if (overflowRatio(i.ringing + n, p, free, freeing) > allowance) break;
       dial = n;
     }
-    return { dial, detail: { p, supply, freeing, allowance, slack, ringing: i.ringing, idle } };
+    return { dial, detail: { p, supply, freeing, allowance, slack, budget, ringing: i.ringing, idle } };
   }
 }
 

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { BridgeResult, BridgeTarget, CallChannel, CollectOptions, CollectResult } from '../../calls/call-channel.js';
+import type { BridgeResult, BridgeTarget, CallChannel, CollectOptions, CollectResult, RecordingMeta } from '../../calls/call-channel.js';
 
 /**
  * An in-memory CallChannel for the simulation and unit tests: records what was played and
@@ -29,7 +29,10 @@ export class FakeCall extends EventEmitter implements CallChannel {
   async bridge(_t: BridgeTarget): Promise<BridgeResult> {
     return { outcome: 'bridged', legCallId: `${this.callId}-b` };
   }
-  async startRecording(): Promise<void> {}
+  readonly recordings: RecordingMeta[] = [];
+  async startRecording(meta: RecordingMeta): Promise<void> {
+    this.recordings.push(meta);
+  }
   async pauseRecording(): Promise<void> {}
   async resumeRecording(): Promise<void> {}
 

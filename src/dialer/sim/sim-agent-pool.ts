@@ -71,11 +71,22 @@ export class SimAgentPool implements AgentPool {
     this.free(this.byId(r.agentId));
   }
 
-  /** Shift boundaries: agents log in idle, and go away (time not counted as idle) after the shift. */
+  /** Time is accounted only inside shifts, so per agent-hour figures add up to 60 minutes. */
+  private counting = false;
+
   logIn(): void {
-    for (const a of this.agents) if (a.state === 'away') this.set(a, 'idle');
+    for (const a of this.agents) this.set(a, a.state === 'away' ? 'idle' : a.state);
+    this.counting = true;
   }
+
+  /** Shift end: close the books (calls still running finish unaccounted) and send idle agents away. */
   logOut(): void {
+    for (const a of this.agents) this.set(a, a.state === 'idle' ? 'away' : a.state);
+    this.counting = false;
+  }
+
+  /** After the shift tail: everyone who finished is away. */
+  sweep(): void {
     for (const a of this.agents) if (a.state === 'idle') this.set(a, 'away');
   }
 
@@ -104,7 +115,7 @@ export class SimAgentPool implements AgentPool {
 
   private set(a: Agent, s: Agent['state']): void {
     const now = this.clock.now();
-    a.acc[a.state] += now - a.since;
+    if (this.counting) a.acc[a.state] += now - a.since;
     a.state = s;
     a.since = now;
   }

@@ -19,7 +19,8 @@ export const enqueueTask: Task<'enqueue'> = {
     const first = await queue.enqueue(ctx.call, {
       queueId: node.queueId,
       priority: node.priority,
-      vars: ctx.publicVars(),
+      // The IVR path travels with the vars so the agent's screen pop shows how the caller got here.
+      vars: { ...ctx.publicVars(), 'ivr.path': ctx.history.map((t) => t.node).join('>') },
       digits: digits.join(' '),
       ...(leadId ? { leadId } : {}),
       ...(skills ? { skills } : {}),

@@ -22,6 +22,7 @@ export function skillScore(agent: RoutingAgent, required: Skills): number {
 /** Only agents meeting every required skill at its minimum level; the best levels first, then longest idle. */
 export const skillsBased: RoutingStrategy = {
   name: 'skills-based',
+  needsSkills: true,
   pick: ({ agents, queue, call }) => {
     const req = requiredSkills(queue.requiredSkills, call.requiredSkills);
     const scored = new Map<string, number>();

@@ -51,6 +51,8 @@ export interface RoutingStrategy {
   name: string;
   /** Reads today's per-agent call counts / talk time (costs a Redis read per agent). */
   needsDailyTotals?: boolean;
+  /** Reads the agents' skills (costs a Redis read per available agent). */
+  needsSkills?: boolean;
   pick(input: RoutingInput): RoutingDecision;
 }
 

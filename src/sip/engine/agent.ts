@@ -2,7 +2,9 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { SipMessage, type Endpoint, type Transport } from './message.js';
 import type { ClientTransaction, ServerTransaction, SipStack } from './stack.js';
-import { newBranch, newTag } from './uri.js';
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
+import { newBranch, newTag, parseUri } from './uri.js';
 import { stackTime } from './control-framing.js';
 import type { AppConnection, ControlHandler, ControlServer } from './control-server.js';
 import { CdrEmitter } from './cdr.js';
@@ -106,7 +108,8 @@ export class Agent implements ControlHandler {
       // a 2xx retransmitted after the INVITE client transaction ended: re-send our ACK
       if (res.status < 200 || res.status >= 300 || res.cseq.method !== 'INVITE') return;
       const d = this.dialogs.find(res.callId, res.fromTag);
-      if (d?.lastAck && d.lastAck.seq === res.cseq.seq) this.stack.sendStateless(d.lastAck.msg, d.lastAck.dest);
+      const ack = d?.lastAck;
+      if (ack && ack.seq === res.cseq.seq) this.guarded('re-ACK', () => this.stack.sendStateless(ack.msg, ack.dest));
     });
     this.stack.on('parse-error', (err: Error, source: Endpoint) => {
       this.log.debug({ err: err.message, source }, 'unparseable SIP message');
@@ -311,7 +314,29 @@ export class Agent implements ControlHandler {
     if (/^sip:placeholder\b/i.test(msg.uri)) throw new Error('request-uri placeholder needs a dialog');
     const route = msg.get('Route');
     const target = outboundProxy ? asSipUri(outboundProxy) : route ? uriOf(route.split(',')[0]) : msg.uri;
-    const dest = this.stack.resolveTarget(target);
+    let dest: Endpoint;
+    try {
+      dest = this.stack.resolveTarget(target);
+    } catch (err) {
+      // the stack resolves IP literals only; drachtio-server also accepts host names (A records here)
+      const byName = dnsTarget(target);
+      if (!byName) throw err;
+      lookup(byName.host, { family: 4 }).then(
+        ({ address }) => {
+          try {
+            this.sendNewRequest(conn, msgId, msg, { transport: byName.transport, address, port: byName.port });
+          } catch (e) {
+            conn.nok(msgId, (e as Error).message);
+          }
+        },
+        (e: Error) => conn.nok(msgId, `cannot resolve ${byName.host}: ${e.message}`),
+      );
+      return;
+    }
+    this.sendNewRequest(conn, msgId, msg, dest);
+  }
+
+  private sendNewRequest(conn: AppConnection, msgId: string, msg: SipMessage, dest: Endpoint): void {
     const local = this.local(dest.transport);
     completeNewRequest(msg, local, local.hostport.split(':')[0]);
     const ct = this.stack.sendRequest(msg, dest);
@@ -381,7 +406,7 @@ export class Agent implements ControlHandler {
     ot.ct.on('transport-error', (err: Error) => {
       this.log.debug({ err: err.message, callId: ot.req.callId }, 'transport error sending request');
       if (ot.gotFinal) return;
-      this.onUacResponse(ot, synthesizeResponse(ot.req, 503, 'Service Unavailable'));
+      this.guarded('transport error', () => this.onUacResponse(ot, synthesizeResponse(ot.req, 503, 'Service Unavailable')));
     });
   }
 
@@ -442,7 +467,7 @@ export class Agent implements ControlHandler {
       let interval = this.t1;
       const tick = () => {
         if (d.pendingAck !== p) return;
-        this.stack.sendStateless(res, dest);
+        this.guarded('2xx retransmission', () => this.stack.sendStateless(res, dest));
         interval = Math.min(interval * 2, this.t2);
         p.retransmit = setTimeout(tick, interval);
       };
@@ -450,7 +475,7 @@ export class Agent implements ControlHandler {
     }
     p.giveUp = setTimeout(() => {
       if (d.pendingAck !== p) return;
-      this.ackTimeout(d);
+      this.guarded('ACK timeout', () => this.ackTimeout(d));
     }, this.ackTimeoutMs);
   }
 
@@ -459,9 +484,9 @@ export class Agent implements ControlHandler {
     this.log.info({ callId: d.callId, dialogId: d.id }, 'no ACK for 2xx; ending the dialog with BYE');
     const stub = SipMessage.request('BYE', d.remoteTarget);
     stub.set('Reason', 'SIP;cause=408;text="ACK timeout"');
+    this.dialogs.remove(d);
     const bye = this.buildInDialogRequest(d, stub, ++d.localSeq);
     const dest = this.inDialogDestination(d);
-    this.dialogs.remove(d);
     try {
       const ct = this.stack.sendRequest(bye, dest);
       ct.on('response', () => undefined);
@@ -545,6 +570,15 @@ export class Agent implements ControlHandler {
     conn.reply(msgId, `OK|application|${Buffer.byteLength(text)}|${dest.transport}|${dest.address}|${dest.port}|${stackTime()}|${txnId}|${dialogId}|\r\n${text}`);
   }
 
+  /** Runs `fn` from a timer or event, logging instead of throwing (an exception there would end the process). */
+  private guarded(what: string, fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, `${what} failed`);
+    }
+  }
+
   private later(ms: number, fn: () => void): void {
     const t = setTimeout(() => {
       this.timers.delete(t);
@@ -557,6 +591,19 @@ export class Agent implements ControlHandler {
   /** Counts for diagnostics and benchmarks. */
   stats(): { dialogs: number; inbound: number; outbound: number } {
     return { dialogs: this.dialogs.size, inbound: this.inbound.size, outbound: this.outbound.size };
+  }
+}
+
+/** Host name, port and transport of a sip: URI whose host is a name (not an IP literal); undefined otherwise. */
+function dnsTarget(uri: string): { host: string; port: number; transport: Transport } | undefined {
+  try {
+    const u = parseUri(uri.trim());
+    if (u.scheme !== 'sip' || isIP(u.host) || !/^[a-z0-9.-]+$/i.test(u.host)) return undefined;
+    const t = (u.params.transport ?? 'udp').toLowerCase();
+    if (t !== 'udp' && t !== 'tcp') return undefined;
+    return { host: u.host, port: u.port ?? 5060, transport: t };
+  } catch {
+    return undefined;
   }
 }
 

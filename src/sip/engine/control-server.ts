@@ -36,8 +36,19 @@ export class AppConnection {
     this.reply(msgId, `NOK|${reason.replace(/[|\r\n]+/g, ' ')}`);
   }
 
+  private corked = false;
+
   private write(s: string): void {
     if (this.closed || this.socket.destroyed) return;
+    // frames written in the same tick leave in one syscall (profiling showed per-frame writes dominate)
+    if (!this.corked) {
+      this.corked = true;
+      this.socket.cork();
+      process.nextTick(() => {
+        this.corked = false;
+        this.socket.uncork();
+      });
+    }
     this.socket.write(encodeFrame(s));
   }
 

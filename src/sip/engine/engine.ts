@@ -27,7 +27,7 @@ export interface RunningEngine {
 
 /** Starts the embedded drachtio-compatible SIP engine: SIP stack + control server + dialog agent. */
 export async function startEngine(opts: EngineOptions): Promise<RunningEngine> {
-  const log = opts.log.child({ component: 'sip-engine' });
+  const log = opts.log.child({ engine: 'sip' });
   const stack = new SipStack({ host: opts.sipHost, port: opts.sipPort, transports: opts.transports ?? ['udp', 'tcp'], log });
   await stack.start();
   const agent = new Agent({ stack, log, ackTimeoutMs: opts.ackTimeoutMs });

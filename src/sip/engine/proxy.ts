@@ -84,7 +84,7 @@ export class ProxyCore {
     this.jobs.set(s.txn, job);
     if (s.req.method === 'INVITE') s.cdr.attempt('network', s.req);
     const finalMs = parseTimeout(t[8]);
-    if (finalMs) job.finalTimer = setTimeout(() => this.finish(job, undefined, true), finalMs);
+    if (finalMs) job.finalTimer = setTimeout(() => this.guarded(() => this.finish(job, undefined, true)), finalMs);
     if (job.serial) this.nextBranch(job);
     else while (job.pending.length) this.nextBranch(job);
   }
@@ -110,7 +110,12 @@ export class ProxyCore {
     } catch {
       return false;
     }
-    const ct = this.deps.stack.sendRequest(fwd, dest);
+    let ct: ClientTransaction;
+    try {
+      ct = this.deps.stack.sendRequest(fwd, dest);
+    } catch {
+      return false;
+    }
     ct.on('response', (res: SipMessage) => {
       if (res.status === 100) return;
       try {
@@ -140,6 +145,14 @@ export class ProxyCore {
     }
   }
 
+  private guarded(fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.deps.log.warn({ err: (err as Error).message }, 'proxy step failed');
+    }
+  }
+
   private nextBranch(job: ProxyJob): void {
     const s = job.start;
     const target = job.pending.shift();
@@ -162,10 +175,18 @@ export class ProxyCore {
       fwd.prepend('Record-Route', `<sip:${local.hostport}${tp};lr>`);
     }
     for (const h of job.extraHeaders) fwd.set(h.name, h.value);
-    const ct = this.deps.stack.sendRequest(fwd, dest);
+    let ct: ClientTransaction;
+    try {
+      ct = this.deps.stack.sendRequest(fwd, dest);
+    } catch (err) {
+      this.deps.log.debug({ err: (err as Error).message, target }, 'proxy branch not sent');
+      this.onBranchFinal(job, this.local483(s.req, 503, 'Service Unavailable'));
+      return;
+    }
     job.branches.add(ct);
     let final = false;
-    ct.on('response', (res: SipMessage) => {
+    ct.on('response', (res: SipMessage) => this.guarded(() => onResponse(res)));
+    const onResponse = (res: SipMessage) => {
       if (res.status === 100) return;
       this.report(job, res, dest);
       if (res.status < 200) {
@@ -176,12 +197,12 @@ export class ProxyCore {
       final = true;
       job.branches.delete(ct);
       this.onBranchFinal(job, res);
-    });
+    };
     ct.on('transport-error', () => {
       if (final) return;
       final = true;
       job.branches.delete(ct);
-      this.onBranchFinal(job, this.local483(s.req, 503, 'Service Unavailable'));
+      this.guarded(() => this.onBranchFinal(job, this.local483(s.req, 503, 'Service Unavailable')));
     });
   }
 

@@ -78,7 +78,7 @@ export class ClientTransaction extends EventEmitter {
             this.retransmit = timer(this.retransmitInterval, () => this.onRetransmit());
           }
           this.state = 'proceeding';
-          this.emit('response', res);
+          this.safeEmit('response', res);
           if (this.cancelWanted) {
             const h = this.cancelWanted;
             this.cancelWanted = undefined;
@@ -93,7 +93,7 @@ export class ClientTransaction extends EventEmitter {
         if (this.isInvite && s < 300) {
           this.state = 'accepted';
           this.endTimer = timer(64 * this.ctx.timers.T1, () => this.terminate()); // Timer M
-          this.emit('response', res);
+          this.safeEmit('response', res);
           return;
         }
         this.state = 'completed';
@@ -101,7 +101,7 @@ export class ClientTransaction extends EventEmitter {
           this.ackBuf = this.ackFor(res).toBuffer();
           this.transmit(this.ackBuf);
         }
-        this.emit('response', res);
+        this.safeEmit('response', res);
         {
           const wait = this.reliable ? 0 : this.isInvite ? Math.max(32_000, 64 * this.ctx.timers.T1) : this.ctx.timers.T4; // Timer D / K
           if (wait === 0) this.terminate();
@@ -109,7 +109,7 @@ export class ClientTransaction extends EventEmitter {
         }
         return;
       case 'accepted':
-        if (s >= 200 && s < 300) this.emit('response', res);
+        if (s >= 200 && s < 300) this.safeEmit('response', res);
         return;
       case 'completed':
         // retransmitted final: re-ACK (INVITE), otherwise absorb
@@ -128,7 +128,7 @@ export class ClientTransaction extends EventEmitter {
     if (this.endTimer) clearTimeout(this.endTimer);
     this.timeoutTimer = this.endTimer = undefined;
     this.ctx.forget(this);
-    this.emit('terminated');
+    this.safeEmit('terminated');
   }
 
   /** RFC 3261 17.1.1.3: ACK for a non-2xx final response, same branch as the INVITE. */
@@ -169,6 +169,15 @@ export class ClientTransaction extends EventEmitter {
     this.timeoutTimer = timer(64 * this.ctx.timers.T1, () => this.onTimeout());
   }
 
+  /** Listener errors are logged, never thrown into timers or the socket handlers (the stack must not crash). */
+  private safeEmit(event: string, ...args: unknown[]): void {
+    try {
+      this.emit(event, ...args);
+    } catch (err) {
+      this.ctx.log.error({ err: (err as Error).message, stack: (err as Error).stack, event, callId: this.request.callId }, 'transaction listener threw');
+    }
+  }
+
   private transmit(buf: Buffer): void {
     try {
       this.ctx.send(buf, this.dest, (err) => this.onTransportError(err));
@@ -181,7 +190,7 @@ export class ClientTransaction extends EventEmitter {
   private onTransportError(err: Error): void {
     if (this.state === 'terminated' || this.state === 'completed' || this.state === 'accepted') return;
     this.ctx.log.debug({ err: err.message, callId: this.request.callId }, 'transport error');
-    this.emit('transport-error', err);
+    this.safeEmit('transport-error', err);
     this.terminate();
   }
 
@@ -199,8 +208,8 @@ export class ClientTransaction extends EventEmitter {
     this.ctx.log.debug({ callId: this.request.callId, method: this.request.method }, 'transaction timeout');
     this.stopRetransmit();
     this.cancelWanted = undefined;
-    this.emit('response', responseTo(this.request, 408));
-    this.emit('timeout');
+    this.safeEmit('response', responseTo(this.request, 408));
+    this.safeEmit('timeout');
     this.terminate();
   }
 

@@ -80,7 +80,7 @@ export class ServerTransaction extends EventEmitter {
       }
       this.timerEnd = timer(64 * this.ctx.timers.T1, () => {
         this.ctx.log.debug({ callId: this.request.callId }, 'Timer H: no ACK');
-        this.emit('timeout');
+        this.safeEmit('timeout');
         this.terminate();
       });
     } else {
@@ -120,7 +120,16 @@ export class ServerTransaction extends EventEmitter {
     this.clearTimers();
     this.clearGuard();
     this.ctx.forget(this);
-    this.emit('terminated');
+    this.safeEmit('terminated');
+  }
+
+  /** Listener errors are logged, never thrown into timers or the socket handlers (the stack must not crash). */
+  private safeEmit(event: string, ...args: unknown[]): void {
+    try {
+      this.emit(event, ...args);
+    } catch (err) {
+      this.ctx.log.error({ err: (err as Error).message, stack: (err as Error).stack, event, callId: this.request.callId }, 'transaction listener threw');
+    }
   }
 
   private transmit(): void {

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
+import { statSync } from 'node:fs';
 import { startCallStack, toneUlaw, toneWav, audibleStats, type CallStack } from './stack.js';
 import { startBaresip, type Baresip } from '../../support/baresip.js';
 import { runSipp, sippErrors } from '../../support/sipp-calls.js';
@@ -102,6 +103,7 @@ describe('inbound calls over real SIP/RTP', () => {
       await call.play([longPrompt]);
       seen.digits = await call.collectDigits({ max: 1, firstDigitTimeoutMs: 8000, interDigitTimeoutMs: 2000 });
       seen.bridge = await call.bridge({ uri: contact, ringTimeoutMs: 8000 });
+      await call.startRecording({ agentId: 'A-1', queueId: 'q1' });
     });
     const customer = await startBaresip({ user: 'customer', password: 'x', server: `127.0.0.1:${stack.sipPort}`, audioFile: customerTone, register: false });
     try {
@@ -136,6 +138,47 @@ describe('inbound calls over real SIP/RTP', () => {
     expect(Math.abs(promptPart.freq - 800)).toBeLessThan(60);
     const agentPart = await audibleStats(heard, join(stack.dir, 'c-agent.wav'), { trim: ['-1.5', '1.0'] });
     expect(Math.abs(agentPart.freq - 400)).toBeLessThan(60);
+
+    // the recording started through the CallChannel was converted and stored by the media layer
+    await expect.poll(() => stack.recordings.find((r) => r.callId === seen.call!.callId), { timeout: 5000 }).toBeDefined();
+    const rec = stack.recordings.find((r) => r.callId === seen.call!.callId)!;
+    expect(rec).toMatchObject({ agentId: 'A-1', queueId: 'q1', format: 'wav' });
+    expect(rec.durationMs).toBeGreaterThan(1500);
+    expect(statSync(rec.path).size).toBeGreaterThan(10_000);
+  });
+
+  it('agent does not answer: ring timeout -> CANCEL -> no-answer; customer hangs up during the next ring: caller-gone', async () => {
+    stack.credentials.agent2 = { agentId: 'A-2', password: 'agent2-secret' };
+    const agent2 = await startBaresip({ user: 'agent2', password: 'agent2-secret', server: `127.0.0.1:${stack.sipPort}`, audioFile: agentTone, answerMode: 'manual' });
+    const customer = await startBaresip({ user: 'customer2', password: 'x', server: `127.0.0.1:${stack.sipPort}`, audioFile: agentTone, register: false });
+    const results: BridgeResult[] = [];
+    let call: CallChannel | undefined;
+    try {
+      await agent2.waitEvent('REGISTER_OK', 10_000);
+      const contact = stack.bindings.get('A-2')?.contact as string;
+      stack.handlers.set('102', async (c) => {
+        call = c;
+        results.push(await c.bridge({ uri: contact, ringTimeoutMs: 1500 }));
+        results.push(await c.bridge({ uri: contact, ringTimeoutMs: 15_000 }));
+      });
+      await customer.command('dial', `sip:102@127.0.0.1:${stack.sipPort}`);
+      await customer.waitEvent('CALL_ESTABLISHED', 10_000);
+      await agent2.waitEvent('CALL_CLOSED', 10_000); // first attempt cancelled after 1.5 s
+      await agent2.waitEvent('CALL_INCOMING', 10_000, (e) => agent2.events.filter((x) => x.type === 'CALL_INCOMING').indexOf(e) === 1);
+      await customer.command('hangup');
+      await agent2.waitEvent('CALL_CLOSED', 10_000, (e) => agent2.events.filter((x) => x.type === 'CALL_CLOSED').indexOf(e) === 1);
+      await new Promise((r) => setTimeout(r, 300));
+    } finally {
+      await customer.stop();
+      await agent2.stop();
+    }
+    expect(results).toEqual([
+      { outcome: 'no-answer', sipStatus: 487 },
+      { outcome: 'caller-gone', sipStatus: 487 },
+    ]);
+    expect(call?.ended).toBe(true);
+    // baresip un-registered on exit (Expires: 0)
+    expect(stack.bindings.has('A-2')).toBe(false);
   });
 
   it('an unknown DID gets 404 and allocates nothing', async () => {
@@ -144,9 +187,10 @@ describe('inbound calls over real SIP/RTP', () => {
     expect(await stack.rtpClient.list()).toEqual([]);
   });
 
-  it('leaves no rtpengine session and no registered call behind', async () => {
+  it('leaves no rtpengine session, no registered call and no SIP dialog behind', async () => {
     await new Promise((r) => setTimeout(r, 300));
     expect(await stack.rtpClient.list()).toEqual([]);
     expect(stack.registry.counts().active).toBe(0);
+    expect(stack.engine.agent.stats().dialogs).toBe(0);
   });
 });

@@ -70,9 +70,10 @@ describe('originate over real SIP/RTP', () => {
     expect(await stack.rtpClient.list()).toEqual([]);
   });
 
-  it('leaves no rtpengine session and no registered call behind', async () => {
+  it('leaves no rtpengine session, no registered call and no SIP dialog behind', async () => {
     await new Promise((r) => setTimeout(r, 300));
     expect(await stack.rtpClient.list()).toEqual([]);
     expect(stack.registry.counts().active).toBe(0);
+    expect(stack.engine.agent.stats().dialogs).toBe(0);
   });
 });

@@ -5,16 +5,17 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { pino, type Logger } from 'pino';
 import { startEngine, type RunningEngine } from '../../../src/sip/engine/engine.js';
-import { SrfConnection } from '../../../src/sip/srf-connection.js';
-import { Registrar } from '../../../src/sip/registrar.js';
+import type { SrfConnection } from '../../../src/sip/srf-connection.js';
+import { startCallControl } from '../../../src/calls/call-control.js';
+import type { CallHandler } from '../../../src/calls/inbound-router.js';
 import type { AgentCredential } from '../../../src/sip/ports.js';
 import { RtpengineClient } from '../../../src/media/rtpengine-client.js';
 import { DtmfListener } from '../../../src/media/dtmf-listener.js';
-import { RtpCallMediaFactory } from '../../../src/calls/rtp-media-adapter.js';
-import { CallRegistry } from '../../../src/calls/call-registry.js';
-import { attachInboundRouter, type CallHandler } from '../../../src/calls/inbound-router.js';
-import { Originator } from '../../../src/calls/originator.js';
-import { asSrfApp } from '../../../src/calls/srf-types.js';
+import { RtpCallMediaFactory } from '../../../src/media/rtp-call-media.js';
+import { RecordingStore, type Recording } from '../../../src/recording/recording-store.js';
+import { testRedis } from '../../support/redis.js';
+import type { CallRegistry } from '../../../src/calls/call-registry.js';
+import type { Originator } from '../../../src/calls/originator.js';
 import { startRtpengine, type RtpengineInstance } from '../../support/rtpengine.js';
 import { freePort } from '../../support/ports.js';
 
@@ -37,6 +38,9 @@ export interface CallStack {
   /** agentId -> contact and expiry, as the registrar stored them. */
   bindings: Map<string, { contact: string; expires: number }>;
   credentials: Record<string, AgentCredential>;
+  /** Recordings stored after their call ended (src/recording via the media layer). */
+  recordings: Recording[];
+  recordingsDir: string;
   sipPort: number;
   realm: string;
   dir: string;
@@ -50,42 +54,57 @@ export async function startCallStack(): Promise<CallStack> {
   const rtpClient = new RtpengineClient({ host: '127.0.0.1', port: rtpe.ngPort });
   const dtmf = new DtmfListener({ port: rtpe.dtmfPort, log });
   await dtmf.start();
+  const redis = testRedis();
+  const recordings: Recording[] = [];
+  const recordingsDir = join(dir, 'recordings');
+  const media = new RtpCallMediaFactory({
+    client: rtpClient,
+    dtmf,
+    log,
+    recording: {
+      store: new RecordingStore(redis.redis, redis.keys, { defaultRetentionDays: 1 }),
+      spoolDir: rtpe.spoolDir,
+      recordingsDir,
+      onStored: (r) => void (r && recordings.push(r)),
+    },
+  });
   const secret = 'e2e-secret';
   const engine = await startEngine({ controlHost: '127.0.0.1', controlPort: await freePort(), secret, sipHost: '127.0.0.1', sipPort: await freePort(), log });
-  const conn = new SrfConnection({ host: '127.0.0.1', port: engine.controlPort, secret, log });
-  const srf = asSrfApp(conn.srf);
-  const registry = new CallRegistry();
-  const media = new RtpCallMediaFactory({ client: rtpClient, dtmf, log });
   const handlers = new Map<string, CallHandler>();
   const bindings = new Map<string, { contact: string; expires: number }>();
   const credentials: Record<string, AgentCredential> = {};
   const realm = '127.0.0.1';
-  new Registrar({
-    realm,
-    nonceSecret: 'e2e-nonce-secret',
-    credentials: { lookup: (u) => credentials[u] ?? null },
-    sink: {
-      setRegistration: (agentId, contact, expires) => {
-        if (expires === 0) bindings.delete(agentId);
-        else bindings.set(agentId, { contact, expires });
+  const calls = await startCallControl({
+    log,
+    drachtio: { host: '127.0.0.1', port: engine.controlPort, secret },
+    media,
+    registrar: {
+      realm,
+      nonceSecret: 'e2e-nonce-secret',
+      credentials: { lookup: (u) => credentials[u] ?? null },
+      sink: {
+        setRegistration: (agentId, contact, expires) => {
+          if (expires === 0) bindings.delete(agentId);
+          else bindings.set(agentId, { contact, expires });
+        },
       },
     },
-    log,
-    maxAuthFailures: 20,
-  }).attach(conn.srf as never);
-  attachInboundRouter({ srf, didRouter: { handlerFor: (did) => handlers.get(did) ?? null }, media, log, registry, defaultRingTimeoutMs: 10_000 });
-  const originator = new Originator({ srf, media, log, registry, trunkUriTemplate: 'sip:{number}@127.0.0.1:9', allowedPrefixes: ['+44'] });
-  await conn.start(10_000);
+    didRouter: { handlerFor: (did) => handlers.get(did) ?? null },
+    outbound: { trunkUriTemplate: 'sip:{number}@127.0.0.1:9', allowedPrefixes: ['+44'] },
+    defaultRingTimeoutMs: 10_000,
+  });
+  for (const r of calls.readiness) await r.check();
   return {
-    log, rtpe, rtpClient, engine, conn, registry, originator, handlers, bindings, credentials, realm, dir,
+    log, rtpe, rtpClient, engine, recordings, recordingsDir, conn: calls.conn, registry: calls.registry, originator: calls.originator,
+    handlers, bindings, credentials, realm, dir,
     sipPort: engine.sipPort,
     async stop() {
-      await registry.hangupAll();
-      conn.stop();
+      await calls.stop();
       await engine.stop();
       await dtmf.stop();
       rtpClient.close();
       await rtpe.stop();
+      await redis.cleanup();
     },
   };
 }

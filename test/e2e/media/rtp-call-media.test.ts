@@ -142,12 +142,16 @@ describe('RtpCallMedia on a real rtpengine', () => {
     const offer = await m.offerPeer();
     agent.target(offer);
     await m.peerAnswered(agent.sdp(), 'a');
+    // the caller keeps the rtpengine port it was answered with (no re-INVITE needed)
+    expect([...m.session.localPorts.primary]).toEqual([Number(/m=audio (\d+)/.exec(toCaller)![1])]);
     const stopA = caller.startTone(400, { codec: 'PCMU' });
     const stopB = agent.startTone(1000, { codec: 'PCMU' });
     const t0 = Date.now();
     await sleep(1500);
     expect(toneRatio(caller.audio(t0 + 200), 1000)).toBeGreaterThan(0.8);
     expect(toneRatio(agent.audio(t0 + 200), 400)).toBeGreaterThan(0.8);
+    // symmetric RTP: the caller receives from the port it sends to
+    expect(new Set(caller.received.filter((p) => p.at > t0).map((p) => p.fromPort))).toEqual(new Set([caller.remote!.port]));
     await m.pauseRecording();
     await sleep(1000);
     await m.resumeRecording();

@@ -85,7 +85,7 @@ describe('agents: store, SIP credentials, registrations, states and daily time',
       'logged-out>available', 'available>reserved', 'reserved>on-call', 'on-call>wrap-up', 'wrap-up>paused', 'paused>logged-out',
     ]);
     expect(ev[1].ev).toMatchObject({ prevDurationMs: 5000, queues: ['sales'] });
-    expect(ev.every((e) => e.topic === 'agent:a1' && typeof e.ev.since === 'string')).toBe(true);
+    expect(ev.every((e) => e.topic === 'agent:a1' && typeof e.ev.at === 'string' && typeof e.ev.atMs === 'number')).toBe(true);
     expect(published.filter((p) => p.ev.type === 'hold' || p.ev.type === 'unhold')).toHaveLength(2);
     const history = await states.history('a1');
     expect(history[0]).toMatchObject({ prev: 'paused', state: 'logged-out', prevDurationMs: 60_000 });

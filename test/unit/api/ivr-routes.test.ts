@@ -17,7 +17,9 @@ describe('IVR API: flows, numbers, calendars', () => {
   beforeAll(async () => {
     t = await testApp((ctx) => {
       store = new IvrStore(ctx.redis, ctx.keys);
-      return [{ name: 'ivr', plugin: async (app) => app.register(ivrRoutes, { store, audit: ctx.audit }) }];
+      // Recordings exist for every key except 'welcome' in Mandarin.
+      const prompts = { has: (key: string, lang: string) => !(key === 'welcome' && lang === 'zh') };
+      return [{ name: 'ivr', plugin: async (app) => app.register(ivrRoutes, { store, audit: ctx.audit, prompts }) }];
     });
   });
   afterAll(async () => t.close());
@@ -71,6 +73,9 @@ describe('IVR API: flows, numbers, calendars', () => {
     expect(dry.json().ok).toBe(false);
     expect(dry.json().problems).toHaveLength(2);
     expect((await inject('GET', '/ivr/flows/broken')).statusCode).toBe(404);
+
+    const good = await inject('POST', '/ivr/flows/validate', exampleFlow, t.auth('supervisor'));
+    expect(good.json()).toEqual({ ok: true, problems: [], warnings: [{ node: 'language', field: 'prompts[0]', message: "no prompt 'welcome' for zh" }] });
   });
 
   it('roles: admins write, supervisors read, agents get 403', async () => {
@@ -132,6 +137,13 @@ describe('IVR API: flows, numbers, calendars', () => {
     await handler!(ch);
     expect(ch.files).toEqual(['zh/welcome.wav']);
     expect(ch.ended).toBe(true);
+
+    // A new version is picked up by the next call (parsed flows are cached per id + version).
+    const v3 = { ...simpleFlow('upd'), nodes: { hi: { kind: 'play', prompts: ['welcome-v3'], next: 'bye' }, bye: { kind: 'hangup' } } };
+    expect((await inject('PUT', '/ivr/flows/upd', v3)).json().version).toBe(3);
+    const ch3 = new FakeChannel();
+    await (await router.handlerFor('4008001234'))!(ch3);
+    expect(ch3.files).toEqual(['en/welcome-v3.wav']);
 
     expect((await inject('DELETE', '/ivr/numbers/4008001234')).statusCode).toBe(204);
     expect((await inject('DELETE', '/ivr/numbers/4008001234')).statusCode).toBe(404);

@@ -117,6 +117,18 @@ describe('CompliancePolicy', () => {
     });
   });
 
+  it('ring margin: no call is started that could still ring when the window closes', async () => {
+    const late = Date.parse('2026-11-24T12:59:50Z'); // 20:59:50 Shanghai
+    expect(await policy.check(lead('+8613700000007'), campaign, late, { logRefusal: false })).toEqual({ allowed: true });
+    expect(await policy.check(lead('+8613700000007'), campaign, late, { ringMarginMs: 25_000, logRefusal: false })).toMatchObject({
+      allowed: false, reason: 'outside-calling-window', nextAllowedAt: Date.parse('2026-11-25T01:00:00Z'),
+    });
+    // Same before the lunch blackout: 11:59:50 -> 13:30.
+    expect(await policy.check(lead('+8613700000007'), campaign, Date.parse('2026-11-24T03:59:50Z'), { ringMarginMs: 25_000, logRefusal: false })).toMatchObject({
+      nextAllowedAt: Date.parse('2026-11-24T05:30:00Z'),
+    });
+  });
+
   it('logs every refusal with its reason (and counts them for the report)', async () => {
     const list = await refusals.list('pc');
     const reasons = list.map((r) => r.reason);

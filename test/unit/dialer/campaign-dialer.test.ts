@@ -9,60 +9,16 @@ import { FakeCall } from '../../../src/dialer/sim/fake-call.js';
 import type { Campaign, CampaignInput } from '../../../src/dialer/campaign.js';
 import type { Clock } from '../../../src/dialer/clock.js';
 import type { Pacer } from '../../../src/dialer/pacing/pacer.js';
-import type {
-  AgentPool, AgentReservation, AgentState, AgentlessRunner, OriginateRequest, OriginateResult, Originator, ReserveRequest, ScreenPop,
-} from '../../../src/dialer/ports.js';
-import type { CallChannel } from '../../../src/calls/call-channel.js';
+import type { AgentlessRunner } from '../../../src/dialer/ports.js';
+import { FakeAgents, NOW, ScriptedOriginator } from './fakes.js';
 
 const t = testRedis();
 const log = pino({ level: 'silent' });
 const s = createDialerServices({ redis: t.redis, keys: t.keys, log });
-const NOW = Date.parse('2026-11-24T02:00:00Z'); // Tue 10:00 Shanghai
 const DAY = 24 * 3600_000;
 afterAll(() => t.cleanup());
 
 const clock: Clock = { now: () => NOW, sleep: async () => undefined, setInterval: () => ({ clear() {} }) };
-
-/** Answers or fails per number, as scripted; records every request. */
-class ScriptedOriginator implements Originator {
-  readonly requests: OriginateRequest[] = [];
-  readonly calls: FakeCall[] = [];
-  constructor(private readonly script: (to: string) => 'answered' | 'busy' | 'no-answer') {}
-  async originate(req: OriginateRequest): Promise<OriginateResult> {
-    this.requests.push(req);
-    const o = this.script(req.to);
-    if (o !== 'answered') return { outcome: o, ringMs: o === 'busy' ? 3000 : req.ringTimeoutMs };
-    const call = new FakeCall(`call-${this.calls.length + 1}`, req.to, req.callerId, new Date(NOW));
-    this.calls.push(call);
-    return { outcome: 'answered', call, ringMs: 5000 };
-  }
-}
-
-class FakeAgents implements AgentPool {
-  readonly connected: { agentId: string; pop: ScreenPop; call: CallChannel }[] = [];
-  readonly state = new Map<string, AgentState['state']>();
-  constructor(ids: string[]) {
-    for (const id of ids) this.state.set(id, 'idle');
-  }
-  async snapshot(): Promise<AgentState[]> {
-    return [...this.state].map(([agentId, st]) => ({ agentId, state: st, sinceMs: NOW }));
-  }
-  async reserve(req: ReserveRequest): Promise<AgentReservation | null> {
-    const idle = [...this.state].filter(([, st]) => st === 'idle').map(([id]) => id);
-    const pick = req.preferredAgentId && idle.includes(req.preferredAgentId) ? req.preferredAgentId : req.onlyPreferred ? undefined : idle[0];
-    if (!pick) return null;
-    this.state.set(pick, 'reserved');
-    return { agentId: pick, reservationId: `r-${pick}` };
-  }
-  async connect(r: AgentReservation, call: CallChannel, pop: ScreenPop): Promise<{ ok: true }> {
-    this.state.set(r.agentId, 'talking');
-    this.connected.push({ agentId: r.agentId, pop, call });
-    return { ok: true };
-  }
-  async release(r: AgentReservation): Promise<void> {
-    this.state.set(r.agentId, 'idle');
-  }
-}
 
 async function setup(input: Partial<CampaignInput>, csv: string): Promise<Campaign> {
   const c = await s.campaigns.create({ name: 'loop', trunk: 'trunk-a', callerId: '+861012345678', dialMode: 'progressive', allowedPrefixes: ['+86'], ...input });
@@ -93,6 +49,9 @@ describe('CampaignDialer with a fake originator and agent pool', () => {
     expect(await dialer.tick()).toBe(0);
 
     const wang = agents.connected.find((x) => x.pop.name === 'Wang')!;
+    // Recording policy 'all' with notice (campaign defaults).
+    expect((wang.call as FakeCall).played).toEqual(['recording-notice']);
+    expect((wang.call as FakeCall).recordings).toEqual([{ campaignId: c.id, agentId: wang.agentId, leadId: wang.pop.leadId, noticePlayed: true }]);
     (wang.call as FakeCall).remoteHangup();
     await settle();
     const lead = await s.leads.get(wang.pop.leadId);

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { calendarSchema } from '../../../src/ivr/business-hours.js';
-import type { CallbackRequest, EnqueueRequest } from '../../../src/ivr/ports.js';
+import type { CallbackRequest, EnqueueOptions } from '../../../src/ivr/ports.js';
 import { runFlow } from '../../../src/ivr/session.js';
 import type { IvrDeps } from '../../../src/ivr/task.js';
 import { validateFlow } from '../../../src/ivr/validate-flow.js';
@@ -52,15 +52,16 @@ describe('docs/ivr-example-flow.json (insurance service line)', () => {
   });
 
   const setup = (at: Date, inputs: CallerInput[], extra: Partial<IvrDeps> = {}, bridge: 'bridged' | 'no-answer' = 'no-answer') => {
-    const queued: EnqueueRequest[] = [];
+    const queued: EnqueueOptions[] = [];
     const callbacks: CallbackRequest[] = [];
     const ch = new FakeChannel({ inputs, bridge: bridge === 'bridged' ? { outcome: 'bridged', legCallId: 'leg' } : { outcome: 'no-answer' } });
     const deps = mkDeps({
       now: () => at,
       calendars: { getCalendar: async (id) => (id === calendar.id ? calendar : null) },
-      queue: { enqueue: async (_c, req) => (queued.push(req), { outcome: 'bridged', agentId: 'agent-1' }) },
+      queue: { enqueue: async (_c, req) => (queued.push(req), { outcome: 'completed', queueId: req.queueId, agentId: 'agent-1', by: 'caller', waitMs: 1, talkMs: 1 }) },
       callbacks: { requestCallback: async (req) => (callbacks.push(req), { id: 'cb-42' }) },
-      transfers: { agentUri: async () => null, externalUri: async (n) => `sip:${n}@trunk` },
+      agents: { contactFor: async () => null },
+      dialPlan: { externalUri: async (n) => `sip:${n}@trunk` },
       ...extra,
     });
     return { ch, deps, queued, callbacks };
@@ -83,9 +84,7 @@ describe('docs/ivr-example-flow.json (insurance service line)', () => {
       'zh/policy.premium-due.wav', 'zh/money:2380:CNY', 'zh/policy.due-on.wav', 'zh/date:2026-12-15',
     ]);
     expect(queued[0]).toMatchObject({ queueId: 'service', vars: { policyNo: '12345678', 'policy.holder': 'Wang Fang', lang: 'zh', office: 'open' } });
-    expect(queued[0].trace?.filter((t) => t.digits)).toEqual([
-      { node: 'language', digits: '1' }, { node: 'main', digits: '2' }, { node: 'policy-number', digits: '12345678' }, { node: 'after-policy', digits: '0' },
-    ]);
+    expect(queued[0].digits).toBe('1 2 12345678 0');
   });
 
   it('an unknown policy number asks again', async () => {

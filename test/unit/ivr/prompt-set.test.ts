@@ -6,6 +6,8 @@ import { PROMPT_TEXTS } from '../../../src/media/prompt-catalog.js';
 import { PromptSet } from '../../../src/media/prompts.js';
 import type { PromptResolver } from '../../../src/ivr/ports.js';
 import { runFlow } from '../../../src/ivr/session.js';
+import { missingPrompts } from '../../../src/ivr/prompt-check.js';
+import { parseFlow } from '../../../src/ivr/validate-flow.js';
 import { FakeChannel } from './fakes.js';
 import { mkDeps, mkFlow } from './helpers.js';
 
@@ -65,5 +67,17 @@ describe('IVR with the real PromptSet', () => {
     expect(r.vars['error.message']).toBe("no prompt file for 'policy.premium-due' (zh)");
     const en = await runFlow(flow, new FakeChannel({ inputs: ['2'] }), mkDeps({ prompts }));
     expect(en.path).toEqual(['lang', 'p', 'bye']);
+  });
+
+  it('warns about prompt keys without a recording in a language the flow can switch to', () => {
+    const flow = parseFlow(mkFlow({
+      lang: { kind: 'menu', prompts: ['welcome'], choices: [{ key: '1', lang: 'zh', next: 'p' }, { key: '2', next: 'p' }] },
+      p: { kind: 'say', parts: [{ prompt: 'policy.premium-due' }, { number: '1' }, { prompt: 'no-such-prompt' }], next: 'bye' },
+      bye: { kind: 'hangup', prompts: ['goodbye'] },
+    }));
+    expect(missingPrompts(flow, prompts)).toEqual([
+      { node: 'p', field: 'parts[0].prompt', message: "no prompt 'policy.premium-due' for zh" },
+      { node: 'p', field: 'parts[2].prompt', message: "no prompt 'no-such-prompt' for en, zh" },
+    ]);
   });
 });

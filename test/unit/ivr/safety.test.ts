@@ -114,3 +114,14 @@ describe('IVR session safety', () => {
       .rejects.toThrow(/node 'a' next: goes to unknown node 'nowhere'/);
   });
 });
+
+describe('IVR error path when the error prompt itself is missing', () => {
+  it('still hangs up', async () => {
+    const ch = new FakeChannel();
+    const prompts = { ...mkDeps().prompts, file: (k: string) => { if (k === 'goodbye') throw new Error('no prompt file'); return `en/${k}.wav`; } };
+    const r = await runFlow(mkFlow({ q: { kind: 'enqueue', queueId: 'service' } }), ch, mkDeps({ prompts }));
+    expect(r.outcome).toBe('error');
+    expect(ch.played).toEqual([]);
+    expect(ch.localHangups).toBe(1);
+  });
+});

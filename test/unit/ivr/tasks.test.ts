@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import { trunkDialPlan } from '../../../src/ivr/dial-plan.js';
 import { runFlow } from '../../../src/ivr/session.js';
-import type { CallbackRequest, EnqueueRequest, QueueOutcome } from '../../../src/ivr/ports.js';
+import type { CallbackRequest, EnqueueOptions, QueueOutcome } from '../../../src/ivr/ports.js';
 import { FakeChannel } from './fakes.js';
 import { mkDeps, mkFlow } from './helpers.js';
 
 const bye = { kind: 'hangup' as const, prompts: ['goodbye'] };
+const completed = (agentId: string, by: 'agent' | 'caller' = 'caller'): QueueOutcome => ({ outcome: 'completed', queueId: 'q', agentId, by, waitMs: 1000, talkMs: 60_000 });
 
 describe('IVR tasks on a scripted channel', () => {
   it('play then hangup: prompts in order, the flow hangs up', async () => {
@@ -112,7 +114,7 @@ describe('IVR tasks on a scripted channel', () => {
 
     it('secret entries (PINs) are masked in the trace and kept out of the result and downstream vars', async () => {
       const ch = new FakeChannel({ inputs: ['4321#'] });
-      let queued: EnqueueRequest | undefined;
+      let queued: EnqueueOptions | undefined;
       const flow = mkFlow({
         pin: { kind: 'gather', var: 'pin', max: 6, finishOnKey: '#', secret: true, next: 'check' },
         check: { kind: 'branch', rules: [{ when: { var: 'pin', op: 'eq', value: '4321' }, next: 'q' }], otherwise: 'bye' },
@@ -120,7 +122,7 @@ describe('IVR tasks on a scripted channel', () => {
         bye,
       });
       const r = await runFlow(flow, ch, mkDeps({
-        queue: { enqueue: async (_c, req) => ((queued = req), { outcome: 'bridged', agentId: 'a1' }) },
+        queue: { enqueue: async (_c, req) => ((queued = req), completed('a1')) },
       }));
       expect(r.path).toEqual(['pin', 'check', 'q']);
       expect(r.trace[0].digits).toEqual(['****']);
@@ -226,30 +228,64 @@ describe('IVR tasks on a scripted channel', () => {
   describe('enqueue', () => {
     const qFlow = () => mkFlow({
       m: { kind: 'menu', prompts: ['main'], choices: [{ key: '0', next: 'q' }] },
-      q: { kind: 'enqueue', queueId: 'service', priority: 5, onNoAgent: 'sorry' },
+      q: { kind: 'enqueue', queueId: 'service', priority: 5, skills: { 'lang-{{lang}}': 1 }, onNoAgent: 'sorry' },
       sorry: { kind: 'hangup', prompts: ['no-agents'] },
     });
 
-    it('bridged -> the session ends as queued with the vars and IVR path for the screen pop', async () => {
+    it('served by an agent -> the session ends as queued; the queue got vars, digits and skills for routing and the screen pop', async () => {
       const ch = new FakeChannel({ inputs: ['0'] });
-      const calls: EnqueueRequest[] = [];
+      const calls: EnqueueOptions[] = [];
       const r = await runFlow(qFlow(), ch, mkDeps({
-        queue: { enqueue: async (c, req) => (calls.push(req), expect(c).toBe(ch), { outcome: 'bridged', agentId: 'agent-7' }) },
+        queue: { enqueue: async (c, req) => (calls.push(req), expect(c).toBe(ch), completed('agent-7')) },
       }));
       expect(r.outcome).toBe('queued');
       expect(r.detail).toBe('agent-7');
-      expect(calls[0]).toMatchObject({ queueId: 'service', priority: 5, vars: { caller: '+8613800001111', digits: '0', lang: 'en' } });
-      expect(calls[0].trace).toEqual([{ node: 'm', digits: '0' }, { node: 'q' }]);
+      expect(calls[0]).toMatchObject({ queueId: 'service', priority: 5, digits: '0', skills: { 'lang-en': 1 }, vars: { caller: '+8613800001111', digits: '0', lang: 'en', 'ivr.path': 'm>q' } });
       expect(ch.localHangups).toBe(0);
     });
 
-    it('no agent -> queue.outcome is set and the flow goes on at onNoAgent', async () => {
+    it('afterAgent: the caller still on the line after the agent hangs up goes on (satisfaction survey)', async () => {
+      const ch = new FakeChannel({ inputs: ['5'] });
+      const flow = mkFlow({
+        q: { kind: 'enqueue', queueId: 'service', afterAgent: 'survey' },
+        survey: { kind: 'gather', prompts: ['rate-us'], var: 'rating', max: 1, pattern: '[1-5]', next: 'bye' },
+        bye,
+      });
+      const r = await runFlow(flow, ch, mkDeps({ queue: { enqueue: async () => completed('agent-2', 'agent') } }));
+      expect(r.path).toEqual(['q', 'survey', 'bye']);
+      expect(r.vars).toMatchObject({ rating: '5', 'queue.agentId': 'agent-2', 'queue.outcome': 'completed' });
+    });
+
+    it('overflowed into a second queue that was empty -> the innermost outcome, then onNoAgent', async () => {
       const ch = new FakeChannel({ inputs: ['0'] });
-      const outcome: QueueOutcome = { outcome: 'timeout', reason: 'waited 300 s' };
+      const outcome: QueueOutcome = {
+        outcome: 'timeout', queueId: 'service', waitMs: 300_000, action: 'queue',
+        next: { outcome: 'empty', queueId: 'overflow', waitMs: 0, action: 'message' },
+      };
       const r = await runFlow(qFlow(), ch, mkDeps({ queue: { enqueue: async () => outcome } }));
       expect(r.path).toEqual(['m', 'q', 'sorry']);
-      expect(r.vars['queue.outcome']).toBe('timeout');
+      expect(r.vars).toMatchObject({ 'queue.outcome': 'empty', 'queue.action': 'message', 'queue.callbackRequested': 'false' });
       expect(r.outcome).toBe('hangup');
+    });
+
+    it('the exit key (callback already requested by the queue) and queue errors continue at onNoAgent', async () => {
+      const exit = await runFlow(qFlow(), new FakeChannel({ inputs: ['0'] }), mkDeps({
+        queue: { enqueue: async () => ({ outcome: 'exit-key', queueId: 'service', key: '*', callbackRequested: true, waitMs: 5000 }) },
+      }));
+      expect(exit.path).toEqual(['m', 'q', 'sorry']);
+      expect(exit.vars).toMatchObject({ 'queue.outcome': 'exit-key', 'queue.key': '*', 'queue.callbackRequested': 'true' });
+      const err = await runFlow(qFlow(), new FakeChannel({ inputs: ['0'] }), mkDeps({
+        queue: { enqueue: async () => ({ outcome: 'error', queueId: 'service', reason: 'unknown-queue' }) },
+      }));
+      expect(err.path).toEqual(['m', 'q', 'sorry']);
+      expect(err.vars['queue.error']).toBe('unknown-queue');
+    });
+
+    it('abandoned in the queue -> caller-hangup', async () => {
+      const ch = new FakeChannel({ inputs: ['0'] });
+      const r = await runFlow(qFlow(), ch, mkDeps({ queue: { enqueue: async () => (ch.callerHangup(), { outcome: 'abandoned', queueId: 'service', waitMs: 9000 }) } }));
+      expect(r.outcome).toBe('caller-hangup');
+      expect(r.path).toEqual(['m', 'q']);
     });
   });
 
@@ -259,13 +295,13 @@ describe('IVR tasks on a scripted channel', () => {
       fail: { kind: 'hangup', prompts: ['nobody'] },
     }, { vars: { claims: '+862140009999' } });
     const transfers = {
-      agentUri: async (id: string) => (id === 'a1' ? 'sip:a1@127.0.0.1:5070' : null),
-      externalUri: async (n: string) => `sip:${n}@trunk.example`,
+      agents: { contactFor: async (id: string) => (id === 'a1' ? 'sip:a1@127.0.0.1:5070' : null) },
+      dialPlan: { externalUri: async (n: string) => `sip:${n}@trunk.example` },
     };
 
     it('to an agent: bridges with the call id header; the flow ends as transferred', async () => {
       const ch = new FakeChannel({ bridge: { outcome: 'bridged', legCallId: 'leg-1' } });
-      const r = await runFlow(tFlow({ agent: 'a1' }), ch, mkDeps({ transfers }));
+      const r = await runFlow(tFlow({ agent: 'a1' }), ch, mkDeps(transfers));
       expect(r.outcome).toBe('transferred');
       expect(ch.bridges[0]).toEqual({ uri: 'sip:a1@127.0.0.1:5070', ringTimeoutMs: 20000, headers: { 'X-Call-Id': ch.callId, 'X-IVR-Flow': 'test-flow' } });
       expect(ch.played[0]).toEqual(['en/connecting.wav']);
@@ -274,7 +310,7 @@ describe('IVR tasks on a scripted channel', () => {
 
     it('to an external number that does not answer -> onFailure with transfer.outcome', async () => {
       const ch = new FakeChannel({ bridge: { outcome: 'no-answer' } });
-      const r = await runFlow(tFlow({ number: '{{claims}}' }), ch, mkDeps({ transfers }));
+      const r = await runFlow(tFlow({ number: '{{claims}}' }), ch, mkDeps(transfers));
       expect(ch.bridges[0].uri).toBe('sip:+862140009999@trunk.example');
       expect(r.path).toEqual(['t', 'fail']);
       expect(r.vars['transfer.outcome']).toBe('no-answer');
@@ -282,7 +318,7 @@ describe('IVR tasks on a scripted channel', () => {
 
     it('to an unknown agent -> onFailure without dialling', async () => {
       const ch = new FakeChannel();
-      const r = await runFlow(tFlow({ agent: 'ghost' }), ch, mkDeps({ transfers }));
+      const r = await runFlow(tFlow({ agent: 'ghost' }), ch, mkDeps(transfers));
       expect(ch.bridges).toHaveLength(0);
       expect(r.vars['transfer.outcome']).toBe('unknown-target');
       expect(r.path).toEqual(['t', 'fail']);
@@ -318,5 +354,18 @@ describe('IVR tasks on a scripted channel', () => {
       const r2 = await runFlow(cbFlow('next tuesday'), new FakeChannel(), ok);
       expect(r2.path).toEqual(['cb', 'fail']);
     });
+  });
+});
+
+describe('trunkDialPlan', () => {
+  it('builds trunk URIs behind the toll-fraud guard; a refused number fails the transfer', async () => {
+    const dialPlan = trunkDialPlan({ trunkUriTemplate: 'sip:{number}@trunk.example', allowedPrefixes: ['+8621'] });
+    expect(await dialPlan.externalUri('+86 21 4000 9999')).toBe('sip:+862140009999@trunk.example');
+    expect(await dialPlan.externalUri('+882100000')).toBeNull();
+    const ch = new FakeChannel();
+    const flow = mkFlow({ t: { kind: 'transfer', to: { number: '+882100000' }, onFailure: 'no' }, no: { kind: 'hangup' } });
+    const r = await runFlow(flow, ch, mkDeps({ dialPlan }));
+    expect(ch.bridges).toHaveLength(0);
+    expect(r.vars['transfer.outcome']).toBe('unknown-target');
   });
 });

@@ -86,7 +86,7 @@ function stream(o: { n: number; dstPort: number; pt?: 0 | 8; freq?: number; valu
 }
 
 describe('G.711', () => {
-  it('u-law and A-law round-trip within the companding error and decode the reference values', () => {
+  it('u-law and A-law round-trip within the companding error and decode the reference values', async () => {
     expect(ulawToLinear(0xff)).toBe(0);
     expect(ulawToLinear(0x80)).toBe(32124);
     expect(ulawToLinear(0x00)).toBe(-32124);
@@ -101,7 +101,7 @@ describe('G.711', () => {
 });
 
 describe('pcap parsing', () => {
-  it('reads records, IPv4/UDP and RTP headers, and stops at a truncated last record', () => {
+  it('reads records, IPv4/UDP and RTP headers, and stops at a truncated last record', async () => {
     const recs = stream({ n: 3, dstPort: 30000 });
     const { linkType, packets } = parsePcap(pcap(recs, { truncateLast: true }));
     expect(linkType).toBe(101);
@@ -117,26 +117,26 @@ describe('pcap parsing', () => {
 });
 
 describe('pcapsToStereo', () => {
-  it('puts the left selector on the left channel and decodes u-law and A-law', () => {
+  it('puts the left selector on the left channel and decodes u-law and A-law', async () => {
     const buf = pcap([...stream({ n: 50, dstPort: 30000, freq: 400 }), ...stream({ n: 50, dstPort: 30002, pt: 8, freq: 1000, ssrc: 99 })]);
-    const st = pcapsToStereo([buf], { left: LEFT, right: RIGHT });
+    const st = await pcapsToStereo([buf], { left: LEFT, right: RIGHT });
     expect(st.left).toHaveLength(8000);
     expect(st.durationMs).toBe(1000);
     expect(toneRatio(st.left, 400)).toBeGreaterThan(0.95);
     expect(toneRatio(st.right, 1000)).toBeGreaterThan(0.95);
     expect(toneRatio(st.left, 1000)).toBeLessThan(0.01);
     // swapping selectors swaps channels
-    const sw = pcapsToStereo([buf], { left: RIGHT, right: LEFT });
+    const sw = await pcapsToStereo([buf], { left: RIGHT, right: LEFT });
     expect(toneRatio(sw.left, 1000)).toBeGreaterThan(0.95);
   });
 
-  it('undoes reordering, drops duplicates, and fills a lost packet with silence at its place', () => {
+  it('undoes reordering, drops duplicates, and fills a lost packet with silence at its place', async () => {
     const recs = stream({ n: 10, dstPort: 30000, value: (k) => (k + 1) * 1000 });
     const lost = recs.splice(4, 1); // packet 4 lost
     expect(lost).toHaveLength(1);
     [recs[1], recs[2]] = [recs[2], recs[1]]; // 1 and 2 arrive swapped
     recs.push({ ...recs[6] }); // a duplicate
-    const st = pcapsToStereo([pcap(recs)], { left: LEFT, right: RIGHT });
+    const st = await pcapsToStereo([pcap(recs)], { left: LEFT, right: RIGHT });
     const at = (k: number) => st.left[k * 160 + 80];
     const q = (v: number) => ulawToLinear(linearToUlaw(v));
     for (const k of [0, 1, 2, 3, 5, 6, 7, 8, 9]) expect(at(k)).toBe(q((k + 1) * 1000));
@@ -145,22 +145,22 @@ describe('pcapsToStereo', () => {
     expect(st.right.every((s) => s === 0)).toBe(true);
   });
 
-  it('handles sequence and timestamp wrap-around', () => {
+  it('handles sequence and timestamp wrap-around', async () => {
     const recs = stream({ n: 20, dstPort: 30000, seq0: 65530, ts0: 0xffffffff - 160 * 5 + 1, value: (k) => (k + 1) * 500 });
-    const st = pcapsToStereo([pcap(recs)], { left: LEFT, right: RIGHT });
+    const st = await pcapsToStereo([pcap(recs)], { left: LEFT, right: RIGHT });
     expect(st.left).toHaveLength(20 * 160);
     const q = (v: number) => ulawToLinear(linearToUlaw(v));
     for (let k = 0; k < 20; k++) expect(st.left[k * 160 + 10]).toBe(q((k + 1) * 500));
   });
 
-  it('lines up recording segments (pause = gap between pcap files) as silence on the common timeline', () => {
+  it('lines up recording segments (pause = gap between pcap files) as silence on the common timeline', async () => {
     const seg1 = pcap([...stream({ n: 50, dstPort: 30000, freq: 400 }), ...stream({ n: 50, dstPort: 30002, freq: 1000, ssrc: 7 })]);
     // resumed 2 s later: same senders, RTP timestamps continued in real time
     const seg2 = pcap([
       ...stream({ n: 50, dstPort: 30000, freq: 400, startUs: T0 + 3_000_000, seq0: 1150, ts0: 5000 + 150 * 160 }),
       ...stream({ n: 50, dstPort: 30002, freq: 1000, ssrc: 7, startUs: T0 + 3_000_000, seq0: 1150, ts0: 5000 + 150 * 160 }),
     ]);
-    const st = pcapsToStereo([seg2, seg1], { left: LEFT, right: RIGHT, startMs: T0 / 1000 });
+    const st = await pcapsToStereo([seg2, seg1], { left: LEFT, right: RIGHT, startMs: T0 / 1000 });
     expect(st.durationMs).toBe(4000);
     const part = (a: Int16Array, s: number, e: number) => a.subarray(s * 8000, e * 8000);
     expect(toneRatio(part(st.left, 0, 1), 400)).toBeGreaterThan(0.95);
@@ -170,20 +170,20 @@ describe('pcapsToStereo', () => {
     expect(toneRatio(part(st.right, 3, 4), 1000)).toBeGreaterThan(0.95);
   });
 
-  it('re-anchors on a new SSRC by capture time and ignores DTMF events and other ports', () => {
+  it('re-anchors on a new SSRC by capture time and ignores DTMF events and other ports', async () => {
     const a = stream({ n: 25, dstPort: 30000, value: () => 1000 });
     const b = stream({ n: 25, dstPort: 30000, value: () => -1000, startUs: T0 + 1_000_000, ssrc: 0x9999, ts0: 123, seq0: 5 });
     const dtmf = stream({ n: 5, dstPort: 30000, startUs: T0 + 200_000 }).map((r) => ({ ...r, pt: 101, payload: Buffer.from([5, 10, 0, 160]) }));
     const other = stream({ n: 25, dstPort: 31000, value: () => 5000 });
-    const st = pcapsToStereo([pcap([...a, ...b, ...dtmf, ...other])], { left: LEFT, right: RIGHT, startMs: T0 / 1000 });
+    const st = await pcapsToStereo([pcap([...a, ...b, ...dtmf, ...other])], { left: LEFT, right: RIGHT, startMs: T0 / 1000 });
     expect(st.left[100]).toBe(ulawToLinear(linearToUlaw(1000)));
     expect(st.left[4000 + 100]).toBe(0); // 0.5..1.0 s: nothing received
     expect(st.left[8000 + 100]).toBe(ulawToLinear(linearToUlaw(-1000)));
     expect(st.left.length).toBe(8000 + 25 * 160);
   });
 
-  it('selects by sender address when ports are unknown', () => {
-    const st = pcapsToStereo([pcap(stream({ n: 5, dstPort: 30000, value: () => 700 }))], {
+  it('selects by sender address when ports are unknown', async () => {
+    const st = await pcapsToStereo([pcap(stream({ n: 5, dstPort: 30000, value: () => 700 }))], {
       left: { sources: [{ address: '127.0.0.1', port: 40000 }] },
       right: {},
     });

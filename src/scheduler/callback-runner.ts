@@ -1,0 +1,147 @@
+import type { Logger } from '../logger.js';
+import type { Callback } from './callback-schema.js';
+import type { CallbackStore, StoredCallback } from './callback-store.js';
+import type { EffectGuard } from './effect-guard.js';
+import type { AgentAvailability, AnyAgentDispatch, CallbackOffer, DialGuard, EventPublisher, PreviewDialer } from './ports.js';
+
+export interface CallbackRunnerOptions {
+  store: CallbackStore;
+  guard: EffectGuard;
+  dialGuard: DialGuard;
+  agents?: AgentAvailability;
+  preview?: PreviewDialer;
+  anyAgent?: AnyAgentDispatch;
+  bus?: EventPublisher;
+  log: Logger;
+  /** How long an owner-only callback waits for its busy owner before any agent may take it (default 15 min). */
+  ownerWaitMs?: number;
+  /** How often the owner is checked again while waiting (default 60 s). */
+  ownerRecheckMs?: number;
+  /** Dial attempts when the customer does not answer (default 3). */
+  maxAttempts?: number;
+  /** Delay before attempt n+1 (last value repeats; default 15 min, 1 h). */
+  retryBackoffMs?: number[];
+  /** Scope of callbacks without a campaign, for DialGuard (DNC/windows); default 'callbacks'. */
+  defaultScope?: string;
+  now?: () => number;
+}
+
+export type CallbackJobResult = 'already-done' | 'stale' | 'deferred' | 'blocked' | 'offered' | 'waiting-owner' | 'queued' | 'retry' | 'failed' | 'announced';
+
+/** What happens when a callback's job fires: compliance first, then the owner by preview, else any agent. */
+export class CallbackRunner {
+  private readonly now: () => number;
+
+  constructor(private readonly o: CallbackRunnerOptions) {
+    this.now = o.now ?? Date.now;
+  }
+
+  static offerOf(cb: Callback): CallbackOffer {
+    return {
+      callbackId: cb.id, phone: cb.phone, dueAt: cb.dueAt,
+      ...(cb.leadId ? { leadId: cb.leadId } : {}), ...(cb.campaignId ? { campaignId: cb.campaignId } : {}),
+      ...(cb.queueId ? { queueId: cb.queueId } : {}), ...(cb.note ? { note: cb.note } : {}),
+    };
+  }
+
+  /** "Callbacks due soon" in the owner's WebSocket feed. */
+  async dueSoon(jobId: string, data: { callbackId: string; jobRef: string }): Promise<CallbackJobResult> {
+    if (await this.o.guard.isDone(jobId)) return 'already-done';
+    const cur = await this.o.store.get(data.callbackId);
+    if (!cur || cur.jobId !== data.jobRef || cur.cb.status !== 'scheduled' || !cur.cb.ownerAgentId) {
+      await this.o.guard.commit(jobId, []);
+      return 'stale';
+    }
+    await this.publish(cur.cb, 'callback.due-soon');
+    await this.o.guard.commit(jobId, []);
+    return 'announced';
+  }
+
+  async due(jobId: string, data: { callbackId: string }): Promise<CallbackJobResult> {
+    const { guard, store, log } = this.o;
+    if (await guard.isDone(jobId)) return 'already-done';
+    const cur = await store.get(data.callbackId);
+    if (!cur || cur.jobId !== jobId || cur.cb.status !== 'scheduled') {
+      await guard.commit(jobId, []);
+      return 'stale';
+    }
+    const cb = structuredClone(cur.cb);
+    const now = this.now();
+    const target = { phone: cb.phone, timezone: cb.timezone, scopeId: cb.campaignId ?? this.o.defaultScope ?? 'callbacks', ...(cb.leadId ? { leadId: cb.leadId } : {}) };
+    const d = await this.o.dialGuard.check(target, now);
+    if (!d.allowed) {
+      if (d.nextAllowedAt !== undefined && d.nextAllowedAt > now) {
+        const next = this.event({ ...cb, dueAt: d.nextAllowedAt }, now, 'deferred', `${d.reason} until ${new Date(d.nextAllowedAt).toISOString()}`);
+        return this.commit(jobId, cur, next, 'deferred', { schedule: true });
+      }
+      return this.commit(jobId, cur, this.event({ ...cb, status: 'blocked' }, now, 'blocked', d.reason), 'blocked');
+    }
+
+    await this.publish(cb, 'callback.due');
+    const owner = cb.ownerAgentId;
+    if (owner && this.o.agents && this.o.preview) {
+      if (await this.o.agents.isAvailable(owner)) {
+        const r = await this.o.preview.offerToAgent(owner, CallbackRunner.offerOf(cb));
+        if (r.accepted) return this.commit(jobId, cur, this.event({ ...cb, status: 'offered' }, now, 'offered', `to ${owner}`), 'offered');
+        log.info({ callbackId: cb.id, agentId: owner }, 'owner did not take the callback preview');
+      }
+      if (cb.ownerOnly) {
+        const waitUntil = cb.ownerWaitUntil ?? now + (this.o.ownerWaitMs ?? 15 * 60_000);
+        if (now < waitUntil) {
+          const next = this.event({ ...cb, ownerWaitUntil: waitUntil, dueAt: now + (this.o.ownerRecheckMs ?? 60_000) }, now, 'waiting-owner', owner);
+          return this.commit(jobId, cur, next, 'waiting-owner', { schedule: true, quiet: true });
+        }
+      }
+    }
+    return this.dialAnyAgent(jobId, cur, cb, now, target);
+  }
+
+  private async dialAnyAgent(jobId: string, cur: StoredCallback, cb: Callback, now: number, target: Parameters<DialGuard['check']>[0]): Promise<CallbackJobResult> {
+    if (!this.o.anyAgent) return this.commit(jobId, cur, this.event({ ...cb, status: 'failed' }, now, 'failed', 'no agent available and no queue dispatch configured'), 'failed');
+    // Count the attempt against the frequency caps right before dialling.
+    const d = await this.o.dialGuard.check(target, now, { consume: true });
+    if (!d.allowed) {
+      const at = d.nextAllowedAt ?? now + 60_000;
+      return this.commit(jobId, cur, this.event({ ...cb, dueAt: at }, now, 'deferred', d.reason), 'deferred', { schedule: true, quiet: true });
+    }
+    // A call cannot be undone: claim the dial first, so a re-run after a crash mid-call does not dial again.
+    const claim = await this.o.guard.commit(`${jobId}.dial`, []);
+    const outcome = claim === 'applied' ? await this.o.anyAgent.queueForAnyAgent(CallbackRunner.offerOf(cb)) : ({ outcome: 'failed' } as const);
+    const after = this.now();
+    const attempts = cb.attempts + 1;
+    if (outcome.outcome === 'queued' && outcome.queueOutcome === 'completed') {
+      return this.commit(jobId, cur, this.event({ ...cb, attempts, status: 'done' }, after, 'done', 'talked to an agent from the queue'), 'queued');
+    }
+    const detail = outcome.outcome === 'queued' ? `queue ${outcome.queueOutcome}` : claim === 'applied' ? outcome.outcome : 'interrupted (restart during the call)';
+    if (attempts >= (this.o.maxAttempts ?? 3)) {
+      return this.commit(jobId, cur, this.event({ ...cb, attempts, status: 'failed' }, after, 'failed', detail), 'failed');
+    }
+    const backoff = this.o.retryBackoffMs ?? [15 * 60_000, 60 * 60_000];
+    const delay = backoff[Math.min(attempts - 1, backoff.length - 1)];
+    return this.commit(jobId, cur, this.event({ ...cb, attempts, dueAt: after + delay }, after, 'retry', detail), 'retry', { schedule: true, quiet: true });
+  }
+
+  private event(cb: Callback, at: number, event: string, detail?: string): Callback {
+    return { ...cb, updatedAt: at, history: [...cb.history, { at, event, ...(detail ? { detail } : {}) }] };
+  }
+
+  private async commit(jobId: string, cur: StoredCallback, next: Callback, result: CallbackJobResult, opts: { schedule?: boolean; quiet?: boolean } = {}): Promise<CallbackJobResult> {
+    if (next.status !== 'scheduled') delete next.ownerWaitUntil;
+    const r = await this.o.store.write(jobId, cur, next, { ...opts, now: this.now() });
+    if (r.result === 'stale') return 'stale';
+    if (r.result === 'already-done') return 'already-done';
+    this.o.log.info({ callbackId: next.id, result, dueAt: new Date(next.dueAt).toISOString() }, 'callback job');
+    return result;
+  }
+
+  private async publish(cb: Callback, type: 'callback.due-soon' | 'callback.due'): Promise<void> {
+    if (!this.o.bus) return;
+    const ev = { type, callbackId: cb.id, dueAt: new Date(cb.dueAt).toISOString(), leadId: cb.leadId, note: cb.note, ownerOnly: cb.ownerOnly };
+    try {
+      if (cb.ownerAgentId) await this.o.bus.publish(`agent:${cb.ownerAgentId}`, ev);
+      else if (cb.queueId) await this.o.bus.publish(`queue:${cb.queueId}`, ev);
+    } catch (err) {
+      this.o.log.warn({ err, callbackId: cb.id }, 'callback event not published');
+    }
+  }
+}

@@ -1,0 +1,114 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pino } from 'pino';
+import { startRtpengine, type RtpengineInstance } from '../../support/rtpengine.js';
+import { RtpPeer, rms, toneRatio } from '../../support/rtp-peer.js';
+import { freePort } from '../../support/ports.js';
+import { RtpengineClient, RtpengineError } from '../../../src/media/rtpengine-client.js';
+import { DtmfListener } from '../../../src/media/dtmf-listener.js';
+import { RtpCallMedia } from '../../../src/media/rtp-call-media.js';
+import { MediaSession } from '../../../src/media/media-session.js';
+import { audioEndpoint } from '../../../src/media/sdp.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const log = pino({ level: 'silent' });
+let rtpe: RtpengineInstance;
+let client: RtpengineClient;
+let dtmf: DtmfListener;
+const peers: RtpPeer[] = [];
+const medias: RtpCallMedia[] = [];
+const work = mkdtempSync(join(tmpdir(), 'media-edge-'));
+const phone = async () => {
+  const p = await RtpPeer.open();
+  peers.push(p);
+  return p;
+};
+
+beforeAll(async () => {
+  rtpe = await startRtpengine({ ports: 40 });
+  client = new RtpengineClient({ host: '127.0.0.1', port: rtpe.ngPort });
+  dtmf = new DtmfListener({ port: rtpe.dtmfPort });
+  await dtmf.start();
+});
+afterAll(async () => {
+  for (const m of medias) await m.close();
+  for (const p of peers) p.close();
+  client?.close();
+  await dtmf?.stop();
+  await rtpe?.stop();
+});
+
+describe('media session edge cases on a real rtpengine', () => {
+  it('hold/unhold re-INVITE from the caller keeps the rtpengine port and the bridge', async () => {
+    const caller = await phone();
+    const agent = await phone();
+    const m = new RtpCallMedia('hold-1', { client, dtmf, log });
+    medias.push(m);
+    const first = await m.answerPrimary(caller.sdp(), 'c');
+    caller.target(first);
+    agent.target(await m.offerPeer());
+    await m.peerAnswered(agent.sdp(), 'a');
+    const hold = caller.sdp({ sessionId: 2 }).replace('a=sendrecv', 'a=sendonly');
+    const holdAnswer = await m.reinvite('primary', hold);
+    expect(holdAnswer).toMatch(/a=recvonly/);
+    const unhold = await m.reinvite('primary', caller.sdp({ sessionId: 3 }));
+    expect(unhold).toMatch(/a=sendrecv/);
+    expect(audioEndpoint(unhold)?.port).toBe(audioEndpoint(first)?.port);
+    const stop = caller.startTone(400);
+    const t0 = Date.now();
+    await sleep(600);
+    stop();
+    expect(toneRatio(agent.audio(t0 + 100), 400)).toBeGreaterThan(0.8);
+    // the agent re-INVITEs too
+    const agentAnswer = await m.reinvite('peer', agent.sdp({ sessionId: 9 }));
+    expect(agentAnswer).toMatch(/m=audio \d+/);
+    await m.close();
+  });
+
+  it('music on hold loops to the caller until stopHold, and a missing prompt file is skipped, not fatal', async () => {
+    const caller = await phone();
+    const m = new RtpCallMedia('moh-1', { client, dtmf, log });
+    medias.push(m);
+    caller.target(await m.answerPrimary(caller.sdp(), 'c'));
+    const moh = join(work, 'moh.wav');
+    execFileSync('sox', ['-n', '-r', '8000', '-c', '1', '-b', '16', moh, 'synth', '0.5', 'sine', '800', 'vol', '0.5']);
+    const t0 = Date.now();
+    await m.startHold(moh);
+    await sleep(1300); // longer than the file: it loops
+    expect(toneRatio(caller.audio(t0 + 800), 800)).toBeGreaterThan(0.8);
+    expect(rms(caller.audio(Date.now() - 300))).toBeGreaterThan(3000);
+    await m.stopHold();
+    await sleep(300);
+    const n = caller.received.length;
+    await sleep(300);
+    expect(caller.received.length - n).toBeLessThan(3);
+    const r = await m.play([join(work, 'does-not-exist.wav'), moh]);
+    expect(r.interrupted).toBe(false);
+    expect(toneRatio(caller.audio(Date.now() - 500), 800)).toBeGreaterThan(0.5);
+    await m.close();
+  });
+
+  it('an rtpengine that does not answer gives a clear timeout error and no state', async () => {
+    const deadPort = await freePort();
+    const dead = new RtpengineClient({ host: '127.0.0.1', port: deadPort, timeoutMs: 300 });
+    const s = new MediaSession({ client: dead, callId: 'dead-1', log });
+    const err = await s.answerPrimary('v=0\r\n').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RtpengineError);
+    expect((err as RtpengineError).kind).toMatch(/timeout|transport/);
+    expect((err as Error).message).toMatch(/rtpengine offer \(call dead-1\) failed/);
+    await s.close();
+    dead.close();
+    await expect(dead.ping()).rejects.toThrow(/client closed/);
+  });
+
+  it('an rtpengine error reply names the command and reason; leaks are checked with list/statistics', async () => {
+    for (const m of medias) await m.close();
+    await expect(client.query('no-such-call')).rejects.toThrow(/rtpengine query \(call no-such-call\) failed: Unknown call-id/i);
+    expect(await client.deleteIfExists({ callId: 'no-such-call' })).toBe(false);
+    expect(await client.list()).toEqual([]);
+    expect((await client.statistics()).currentSessionsOwn).toBe(0);
+  });
+});
