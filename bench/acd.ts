@@ -8,7 +8,8 @@ import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
-import WebSocket from 'ws';
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { buildApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import type { AppContext } from '../src/context.js';
@@ -101,30 +102,23 @@ async function main(): Promise<void> {
       await acd.agentState.request(id, 'paused', 'break');
     }
 
-    console.log(`connecting ${AGENTS} agent sockets and ${SUPERVISORS} supervisor sockets...`);
-    const latencies = { agent: [] as number[], supervisor: [] as number[] };
-    const open = (token: string, onMsg: (m: { type: string; event?: { probe?: number; sentAt?: number } }) => void) =>
-      new Promise<WebSocket>((resolve, reject) => {
-        const ws = new WebSocket(`ws://127.0.0.1:${port}/ws?token=${encodeURIComponent(token)}`);
-        ws.on('message', (d) => onMsg(JSON.parse(d.toString())));
-        ws.once('open', () => resolve(ws));
-        ws.once('error', reject);
-      });
-    const sockets: WebSocket[] = [];
-    for (let i = 0; i < AGENTS; i++) {
-      const id = `agent${String(i).padStart(4, '0')}`;
-      sockets.push(await open(tokens.sign({ sub: id, role: 'agent', agentId: id }), (m) => {
-        if (m.type === 'event' && m.event?.sentAt) latencies.agent.push(now() - m.event.sentAt);
-      }));
-    }
-    const supSockets: WebSocket[] = [];
-    for (let i = 0; i < SUPERVISORS; i++) {
-      const ws = await open(tokens.sign({ sub: `sup${i}`, role: 'supervisor' }), (m) => {
-        if (m.type === 'event' && m.event?.sentAt) latencies.supervisor.push(now() - m.event.sentAt);
-      });
-      ws.send(JSON.stringify({ type: 'subscribe', queues: ['bench'] }));
-      supSockets.push(ws);
-    }
+    console.log(`connecting ${AGENTS} agent sockets and ${SUPERVISORS} supervisor sockets (client process)...`);
+    const clients = fork(fileURLToPath(new URL('./acd-clients.ts', import.meta.url)), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    type ClientMsg = { cmd: string; latencies?: { agent: number[]; supervisor: number[] } };
+    const fromClients = (cmd: string) => new Promise<ClientMsg>((resolve) => {
+      const l = (m: ClientMsg) => { if (m.cmd === cmd) { clients.off('message', l); resolve(m); } };
+      clients.on('message', l);
+    });
+    const ready = fromClients('ready');
+    clients.send({
+      cmd: 'setup',
+      setup: {
+        port, queue: 'bench',
+        agentTokens: Array.from({ length: AGENTS }, (_, i) => { const id = `agent${String(i).padStart(4, '0')}`; return tokens.sign({ sub: id, role: 'agent', agentId: id }); }),
+        supervisorTokens: Array.from({ length: SUPERVISORS }, (_, i) => tokens.sign({ sub: `sup${i}`, role: 'supervisor' })),
+      },
+    });
+    await ready;
     await sleep(300);
 
     console.log(`queueing ${CALLS} calls...`);
@@ -169,7 +163,9 @@ async function main(): Promise<void> {
     await sleep(500);
 
     for (const c of calls) c.callerHangup();
-    for (const ws of [...sockets, ...supSockets]) ws.close();
+    const report = fromClients('report');
+    clients.send({ cmd: 'report' });
+    const latencies = (await report).latencies!;
 
     const agentProbes = Math.ceil(probe / 2);
     const supProbeExpected = probe * SUPERVISORS; // every probe carries queues: ['bench']
@@ -179,7 +175,8 @@ async function main(): Promise<void> {
       'Command: `npm run bench:acd` (runs `tsx bench/acd.ts`; needs Redis on 127.0.0.1:6379, uses a private key prefix and deletes it).',
       '',
       `Measured ${new Date().toISOString()} on ${os.cpus().length} x ${os.cpus()[0]?.model ?? 'cpu'}, Node ${process.version}; one process hosts`,
-      `the service (Fastify + ACD + WebSocket gateway) and all ${AGENTS + SUPERVISORS} WebSocket clients, so client work competes with the server for the same cores.`,
+      `the service (Fastify + ACD + WebSocket gateway); the ${AGENTS + SUPERVISORS} WebSocket clients run in a second process (bench/acd-clients.ts).`,
+      `Load average while measuring: ${os.loadavg().map((x) => x.toFixed(1)).join(' / ')} (other engineers' test suites share this machine).`,
       '',
       `Setup: ${AGENTS} agents in one queue (all registered, each with its own agent socket), ${CALLS} calls waiting,`,
       `${SUPERVISORS} supervisor sockets subscribed to the queue. Agents are made available one at a time (5 ms apart)`,

@@ -275,6 +275,8 @@ export class WaitingCaller implements LocalCall {
     })().catch((err) => this.log.warn({ err }, 'offer events failed'));
 
     const ringStart = this.ctx.now();
+    // watch from before the bridge: the agent may hang up before the bookkeeping below has run
+    const endWatch = watchEnd(this.call);
     const { result, winner, missed } = await this.ring(targets, mode);
     const ringMs = this.ctx.now() - ringStart;
     // answer/end events must follow the offer event
@@ -286,8 +288,9 @@ export class WaitingCaller implements LocalCall {
         await this.ctx.agentState.tryTransition(t.agentId, 'available', { from: ['reserved'], callId: this.call.callId });
         await this.agentEvent(t.agentId, 'end', { reason: 'answered-elsewhere' });
       }
-      return this.connected(winner.agentId, result.legCallId, ringMs);
+      return this.connected(winner.agentId, result.legCallId, ringMs, endWatch.ended);
     }
+    endWatch.stop();
 
     const callerGone = result.outcome === 'caller-gone' || this.call.ended;
     for (const t of targets) {
@@ -352,18 +355,12 @@ export class WaitingCaller implements LocalCall {
 
   // ---- connected ----
 
-  private async connected(agentId: string, legCallId: string, ringMs: number): Promise<void> {
+  private async connected(agentId: string, legCallId: string, ringMs: number, ended: Promise<'agent' | 'caller'>): Promise<void> {
     this.state = 'connected';
     this.stopTimers();
     const answeredAt = this.ctx.now();
     const waitMs = answeredAt - this.enqueuedAt;
     const callId = this.call.callId;
-    // listen first: the call may end while the bookkeeping below runs
-    const ended = new Promise<'agent' | 'caller'>((resolve) => {
-      if (this.call.ended) return resolve('caller');
-      this.call.once('unbridged', () => resolve(this.call.ended ? 'caller' : 'agent'));
-      this.call.once('hangup', () => resolve('caller'));
-    });
     const onHold = (leg?: string) => { if (leg === 'peer') void this.ctx.agentState.holdChanged(agentId, true).catch(() => undefined); };
     const onUnhold = (leg?: string) => { if (leg === 'peer') void this.ctx.agentState.holdChanged(agentId, false).catch(() => undefined); };
     this.call.on('hold', onHold);
@@ -406,4 +403,25 @@ export class WaitingCaller implements LocalCall {
     this.call.off('hangup', this.onHangup);
     this.resolveDone(o);
   }
+}
+
+/**
+ * Who ended a bridged call. SipCall emits 'unbridged' while the call is still up when the agent hangs up,
+ * and ends the call first when the caller does.
+ */
+function watchEnd(call: CallChannel): { ended: Promise<'agent' | 'caller'>; stop(): void } {
+  let onUnbridged = () => {};
+  let onHangup = () => {};
+  const ended = new Promise<'agent' | 'caller'>((resolve) => {
+    onUnbridged = () => resolve(call.ended ? 'caller' : 'agent');
+    onHangup = () => resolve('caller');
+    call.once('unbridged', onUnbridged);
+    call.once('hangup', onHangup);
+  });
+  const stop = () => {
+    call.off('unbridged', onUnbridged);
+    call.off('hangup', onHangup);
+  };
+  void ended.then(stop);
+  return { ended, stop };
 }

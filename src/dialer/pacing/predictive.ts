@@ -65,7 +65,7 @@ export class PredictivePacer implements Pacer {
     }
     // Aim a little under the target so random bursts do not push the window over it.
     const slack = 0.85 * this.o.abandonTarget * w.answered - w.abandoned;
-    const allowance = this.o.abandonTarget * Math.min(2, Math.max(0.05, 0.25 + slack / 4));
+    const allowance = this.o.abandonTarget * Math.min(2, Math.max(0.05, slack / 6));
 
     let dial = 0;
     for (let n = 1; n <= room; n++) {

@@ -71,12 +71,11 @@ function parseStartLine(line: string): SipMessage {
   return SipMessage.request(method, uri);
 }
 
+// a single character class: linear, no backtracking
+const CTL = /[\x00-\x08\x0a-\x1f\x7f]/;
+
 function hasCtl(s: string): boolean {
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if ((c < 0x20 && c !== 0x09) || c === 0x7f) return true;
-  }
-  return false;
+  return CTL.test(s);
 }
 
 function parseHeaderLines(lines: string[], msg: SipMessage): void {

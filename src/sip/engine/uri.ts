@@ -33,10 +33,11 @@ export interface Via {
 
 const TOKEN_CHARS = new Set('abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.!%*_+`\'~');
 
+// one anchored character class: linear, no backtracking
+const TOKEN_RE = /^[A-Za-z0-9\-.!%*_+`'~]+$/;
+
 export function isToken(s: string): boolean {
-  if (s.length === 0) return false;
-  for (let i = 0; i < s.length; i++) if (!TOKEN_CHARS.has(s[i])) return false;
-  return true;
+  return TOKEN_RE.test(s);
 }
 
 function isAlpha(c: string): boolean {

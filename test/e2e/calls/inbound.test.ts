@@ -91,7 +91,7 @@ describe('inbound calls over real SIP/RTP', () => {
     expect(Math.abs(stats.freq - 600)).toBeLessThan(60);
   });
 
-  it('a softphone customer hears the prompt then the agent; DTMF via sndcode; agent hold/resume is re-INVITE handled', async () => {
+  it('a softphone customer hears the prompt then the agent; DTMF via sndcode; agent hold/resume re-INVITEs; the call is recorded', async () => {
     const contact = stack.bindings.get('A-1')?.contact as string;
     const customerTone = await toneWav(join(stack.dir, 'customer.wav'), 600, 20);
     const seen: { digits?: CollectResult; bridge?: BridgeResult; call?: CallChannel; holds: string[] } = { holds: [] };

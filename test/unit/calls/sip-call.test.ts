@@ -166,6 +166,24 @@ describe('SipCall (fake srf + media)', () => {
     expect(seen).toEqual(['hold', 'unhold']);
   });
 
+  it('a re-INVITE goes through media.reinvite when the media layer offers it (rtpengine learns the new SDP)', async () => {
+    const { call, customer, media } = await inboundCall();
+    const seenBy: string[] = [];
+    (media as FakeMedia & { reinvite: (leg: string, sdp: string) => Promise<string> }).reinvite = async (leg, sdp) => {
+      seenBy.push(`${leg}:${sdpDirection(sdp)}`);
+      return 'v=0\r\nm=audio 7000 RTP/AVP 0\r\na=recvonly\r\n';
+    };
+    const held: string[] = [];
+    call.on('hold', (leg: string) => held.push(leg));
+    const res = new FakeResponse();
+    customer.emit('modify', fakeRequest({}, { body: 'v=0\r\nm=audio 6002 RTP/AVP 0\r\na=sendonly\r\n' }), res);
+    await new Promise((r) => setTimeout(r, 10));
+    expect(seenBy).toEqual(['primary:sendonly']);
+    expect((res.sent[0].opts as { body: string }).body).toContain('m=audio 7000');
+    expect(customer.local.sdp).toContain('m=audio 7000');
+    expect(held).toEqual(['customer']);
+  });
+
   it('a CANCEL that arrives while media is being set up releases media and throws', async () => {
     const srf = new FakeSrf();
     const media = new FakeMedia();
