@@ -57,7 +57,7 @@ function strategyMicrobench(): string[] {
   for (const name of Object.keys(strategies) as StrategyName[]) {
     const queue = queueConfigSchema.parse({ id: 'q', name: 'Q', strategy: name, requiredSkills: name === 'skills-based' ? { en: 3, billing: 5 } : {} });
     const times: number[] = [];
-    for (let i = 0; i < 3000; i++) {
+    for (let i = 0; i < 5000; i++) {
       const input: RoutingInput = {
         call: { callId: `c${i}`, priority: 0, enqueuedAt: t - 1000, requiredSkills: {}, ownerAgentId: name === 'owner-first' ? 'agent0500' : null },
         queue, agents, owner: null, ownerState: name === 'owner-first' ? 'logged-out' : null, now: t, lastAgentId: 'agent0400', random: Math.random,
@@ -66,7 +66,7 @@ function strategyMicrobench(): string[] {
       strategies[name].pick(input);
       times.push(performance.now() - t0);
     }
-    lines.push(row(name, times.slice(500)));
+    lines.push(row(name, times.slice(1000)));
   }
   return lines;
 }
@@ -83,7 +83,8 @@ async function main(): Promise<void> {
   const ctx: AppContext = { config, log, redis, keys, audit, users: new UserStore(redis, keys), tokens, readiness: [] };
   const bus = new EventBus(pub, sub, keys);
   const decisions: number[] = [];
-  const acd = createAcd({ redis, keys, bus, log, audit, prompts: namedPrompts('/p'), onDecision: (ms) => decisions.push(ms) });
+  const passes: number[] = [];
+  const acd = createAcd({ redis, keys, bus, log, audit, prompts: namedPrompts('/p'), onDecision: (ms) => decisions.push(ms), onPass: (ms) => passes.push(ms) });
   const app = await buildApp(ctx, acd.domains);
   await acd.start();
   await app.listen({ host: '127.0.0.1', port: 0 });
@@ -189,6 +190,7 @@ async function main(): Promise<void> {
       ...micro,
       '',
       `Inside the live run (longest-idle, ${AGENTS} members, ${CALLS} calls waiting): ${row('decision during routing passes', decisions)}`.replace('| decision', '\n\n| measured | n | p50 | p99 | max |\n|---|---|---|---|---|\n| decision'),
+      row('routing pass (Redis reads of members, available agents and 200 waiting calls, decisions, Lua reservation)', passes),
       row('agent available -> bridge() called (full pass: Redis snapshot of 1,000 agents + 200 calls, Lua reservation, offer events)', availToOffer),
       '',
       '## WebSocket fan-out: bus publish -> received by the client, ms',

@@ -7,7 +7,7 @@
  * So every call costs: INVITE/200/ACK/BYE through the engine + 2 rtpengine commands at answer + 1 at hangup.
  * Writes docs/benchmarks-calls.md.
  *
- * Env: BENCH_RATES=20,50,100,150 (calls/s per step), BENCH_STEP_S=6, BENCH_HOLD_MS=1000.
+ * Env: BENCH_RATES=20,50,100,150,200 (calls/s per step), BENCH_STEP_S=6, BENCH_HOLD_MS=1000.
  */
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -23,7 +23,7 @@ import { freePort } from '../test/support/ports.js';
 import { run } from '../test/support/proc.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
-const rates = (process.env.BENCH_RATES ?? '20,50,100,150').split(',').map(Number);
+const rates = (process.env.BENCH_RATES ?? '20,50,100,150,200').split(',').map(Number);
 const stepSeconds = Number(process.env.BENCH_STEP_S ?? 6);
 const holdMs = Number(process.env.BENCH_HOLD_MS ?? 1000);
 
@@ -74,7 +74,7 @@ async function main(): Promise<void> {
       const col = (name: string) => Number(last[head.indexOf(name)]);
       const rttFile = readdirSync(dir).find((f) => f.endsWith('_rtt.csv'));
       const rtts = rttFile
-        ? readFileSync(join(dir, rttFile), 'utf8').trim().split('\n').slice(1).map((l) => Number(l.split(';')[2])).filter(Number.isFinite).sort((a, b) => a - b)
+        ? readFileSync(join(dir, rttFile), 'utf8').trim().split('\n').slice(1).map((l) => Number(l.split(';')[1])).filter(Number.isFinite).sort((a, b) => a - b)
         : [];
       await new Promise((r) => setTimeout(r, 1000));
       const left = (await client.list()).length;

@@ -56,9 +56,9 @@ export interface TransitionOptions {
 
 /** Which states an agent may ask for, from where (the ACD drives reserved/on-call/wrap-up itself). */
 const REQUEST_FROM: Record<RequestableState, AgentState[]> = {
-  available: ['logged-out', 'paused', 'wrap-up', 'available'],
+  available: ['logged-out', 'paused', 'wrap-up'],
   paused: ['logged-out', 'available', 'wrap-up', 'paused'],
-  'logged-out': ['available', 'paused', 'wrap-up', 'logged-out'],
+  'logged-out': ['available', 'paused', 'wrap-up'],
 };
 
 export interface AgentStateServiceOptions {
@@ -127,6 +127,11 @@ export class AgentStateService {
     if (state === 'paused') {
       if (!reason) throw new TransitionError(agentId, (await this.get(agentId)).state, state);
       if (!(await this.o.pauseCodes.isValid(reason))) throw new UnknownPauseCodeError(reason);
+    }
+    const cur = await this.get(agentId);
+    if (cur.state === state && state !== 'paused') {
+      // idempotent: asking again for the current state must not reset the idle time longest-idle ranks by
+      return { agentId, state, prev: state, at: cur.since, prevSince: cur.since, prevDurationMs: 0, unanswered: cur.unanswered };
     }
     return this.transition(agentId, state, { from: REQUEST_FROM[state], reason: state === 'paused' ? reason : undefined, unanswered: state === 'available' ? 'reset' : 'keep' });
   }

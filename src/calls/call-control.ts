@@ -17,6 +17,10 @@ export interface CallControlOptions {
   didRouter: DidRouter;
   outbound: { trunkUriTemplate: string; outboundProxy?: string; allowedPrefixes: string[] };
   defaultRingTimeoutMs?: number;
+  /** Inbound INVITEs above this many active calls get 503 (default: no limit). */
+  maxActiveCalls?: number;
+  /** Calls are hung up after this long (default: no limit). */
+  maxCallDurationMs?: number;
   /** How long start() waits for the first drachtio connection (it keeps retrying afterwards). */
   connectTimeoutMs?: number;
 }
@@ -42,7 +46,16 @@ export async function startCallControl(o: CallControlOptions): Promise<CallContr
   const registry = new CallRegistry();
   const media = o.media;
   new Registrar({ ...o.registrar, log }).attach(conn.srf as unknown as Parameters<Registrar['attach']>[0]);
-  attachInboundRouter({ srf, didRouter: o.didRouter, media, log, registry, defaultRingTimeoutMs: o.defaultRingTimeoutMs });
+  attachInboundRouter({
+    srf,
+    didRouter: o.didRouter,
+    media,
+    log,
+    registry,
+    defaultRingTimeoutMs: o.defaultRingTimeoutMs,
+    maxActiveCalls: o.maxActiveCalls,
+    maxCallDurationMs: o.maxCallDurationMs,
+  });
   const originator = new Originator({ srf, media, log, registry, ...o.outbound, defaultRingTimeoutMs: o.defaultRingTimeoutMs });
   try {
     await conn.start(o.connectTimeoutMs ?? 10_000);

@@ -23,6 +23,10 @@ export interface InboundRouterOptions {
   defaultRingTimeoutMs?: number;
   /** Outbound proxy for bridge() targets. */
   bridgeProxy?: string;
+  /** Above this many active calls (registry count) new INVITEs get 503 + Retry-After instead of media. */
+  maxActiveCalls?: number;
+  /** Hang up calls older than this (see SipCallOptions.maxDurationMs). */
+  maxCallDurationMs?: number;
 }
 
 /** The DID: user part of the Request-URI, else of To (some trunks put the DID only in To). */
@@ -57,6 +61,11 @@ async function handleInvite(o: InboundRouterOptions, req: SrfRequestLike, res: S
     res.send(404, 'Not Found');
     return;
   }
+  if (o.maxActiveCalls !== undefined && o.registry && o.registry.counts().active >= o.maxActiveCalls) {
+    log.warn({ did, active: o.registry.counts().active }, 'over the active-call limit; refusing INVITE');
+    res.send(503, 'Service Unavailable', { headers: { 'Retry-After': '30' } });
+    return;
+  }
   if (!req.body) {
     // late-offer INVITEs would need a 3pcc dance with rtpengine; trunks and softphones here always offer
     log.warn({ did }, 'INVITE without SDP offer refused');
@@ -74,6 +83,7 @@ async function handleInvite(o: InboundRouterOptions, req: SrfRequestLike, res: S
       localNumber: did,
       defaultRingTimeoutMs: o.defaultRingTimeoutMs,
       bridgeProxy: o.bridgeProxy,
+      maxDurationMs: o.maxCallDurationMs,
     });
   } catch {
     return; // caller gone before answer (CANCEL) or media refused; SipCall.answer logged and cleaned up

@@ -3,7 +3,7 @@ import type { CollectOptions, CollectResult, PlayOptions, PromptFile, RecordingM
 /**
  * What call control needs from the media layer for one call (both legs anchored in one rtpengine call).
  * The "primary" leg is the customer (inbound caller or outbound callee); the "peer" leg is the second
- * party added by bridge(). SipCall codes against this port only; src/calls/rtp-media-adapter.ts
+ * party added by bridge(). SipCall codes against this port only; src/media/rtp-call-media.ts
  * implements it over src/media's MediaSession.
  */
 export interface CallMedia {

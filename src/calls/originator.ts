@@ -74,16 +74,18 @@ export class Originator {
   async originate(req: OriginateRequest): Promise<OriginateResult> {
     const number = checkDestination(req.to, req.allowedPrefixes ?? this.o.allowedPrefixes ?? []);
     const uri = (req.trunk ?? this.o.trunkUriTemplate).replaceAll('{number}', number);
-    const mediaId = randomUUID();
-    const log = callLogger(this.o.log, mediaId, { to: number });
-    const media = this.o.media.create(mediaId);
+    // We pick the Call-ID so the rtpengine session, recordings, DTMF and logs share one id from the first
+    // line (drachtio keeps an app-supplied Call-ID). No '@': it also names files in rtpengine's spool.
+    const callId = randomUUID();
+    const log = callLogger(this.o.log, callId, { to: number });
+    const media = this.o.media.create(callId);
     try {
       const offer = await media.offerPrimary();
       const r = await placeInvite(this.o.srf, {
         uri,
         localSdp: offer,
         ringTimeoutMs: req.ringTimeoutMs ?? this.o.defaultRingTimeoutMs ?? 30_000,
-        headers: req.headers,
+        headers: { 'Call-ID': callId, ...req.headers },
         callerId: req.callerId,
         proxy: req.proxy ?? this.o.outboundProxy,
         log,
@@ -115,7 +117,7 @@ export class Originator {
         cancelGraceMs: this.o.cancelGraceMs,
       });
       this.o.registry?.add(call);
-      log.info({ callId: call.callId }, 'outbound call answered');
+      log.info({ sipCallId: call.callId }, 'outbound call answered');
       return { outcome: 'answered', call };
     } catch (err) {
       log.error({ err }, 'originate failed');

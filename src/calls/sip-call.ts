@@ -31,6 +31,11 @@ export interface SipCallOptions {
   bridgeProxy?: string;
   /** Wait for the final response after a CANCEL before giving up locally (default 3000). */
   cancelGraceMs?: number;
+  /**
+   * Hard cap on call length: hang up after this long. Guards against far ends that vanish without BYE
+   * (no session timers on plain SIP trunks/softphones); none by default.
+   */
+  maxDurationMs?: number;
 }
 
 export interface AnswerOptions {
@@ -42,6 +47,8 @@ export interface AnswerOptions {
   localNumber: string;
   defaultRingTimeoutMs?: number;
   bridgeProxy?: string;
+  maxDurationMs?: number;
+  cancelGraceMs?: number;
 }
 
 const tagOf = (nameAddr: string): string => /;\s*tag=([^;>\s]+)/i.exec(nameAddr)?.[1] ?? '';
@@ -67,6 +74,7 @@ export class SipCall extends EventEmitter implements CallChannel {
   private resolveEnded!: () => void;
   private readonly offDigit: () => void;
   private readonly log: Logger;
+  private maxDurationTimer?: NodeJS.Timeout;
 
   /** Answers an incoming INVITE with rtpengine-anchored SDP; throws (and releases media) if the caller is gone first. */
   static async answer(o: AnswerOptions): Promise<SipCall> {
@@ -88,6 +96,8 @@ export class SipCall extends EventEmitter implements CallChannel {
         log: o.log,
         defaultRingTimeoutMs: o.defaultRingTimeoutMs,
         bridgeProxy: o.bridgeProxy,
+        maxDurationMs: o.maxDurationMs,
+        cancelGraceMs: o.cancelGraceMs,
       });
       log.info({ from: call.remoteNumber, did: call.localNumber }, 'inbound call answered');
       return call;
@@ -118,6 +128,13 @@ export class SipCall extends EventEmitter implements CallChannel {
       void this.end('remote');
     });
     o.dialog.on('modify', (req: SrfRequestLike, res: SrfResponseLike) => this.onReinvite('customer', o.dialog, req, res));
+    if (o.maxDurationMs) {
+      this.maxDurationTimer = setTimeout(() => {
+        this.log.warn({ maxDurationMs: o.maxDurationMs }, 'call reached its maximum duration; hanging up');
+        void this.end('local');
+      }, o.maxDurationMs);
+      this.maxDurationTimer.unref();
+    }
   }
 
   get ended(): boolean {
@@ -256,6 +273,7 @@ export class SipCall extends EventEmitter implements CallChannel {
   private async end(by: 'remote' | 'local'): Promise<void> {
     if (this._ended) return this.endedPromise;
     this._ended = true;
+    clearTimeout(this.maxDurationTimer);
     this.abort.abort();
     this.offDigit();
     const peer = this.peer;

@@ -16,7 +16,8 @@ export const DEFAULT_CAP_RULES: CapRule[] = [
   { windowMs: 7 * DAY, max: 10, label: 'per week' },
 ];
 
-export type CapResult = { allowed: true } | { allowed: false; rule: CapRule; nextAllowedAt: number };
+/** `token` identifies the counted attempt (tryConsume) so it can be refunded if no call was placed. */
+export type CapResult = { allowed: true; token?: string } | { allowed: false; rule: CapRule; nextAllowedAt: number };
 
 // KEYS[1] attempts zset; ARGV: now, consume(0/1), member, longestWindow, then pairs windowMs,max.
 // Returns {0} when allowed, else {ruleIndex, nextAllowedAt}. Atomic so two dialers cannot both take the last slot.
@@ -60,12 +61,18 @@ export class FrequencyCaps {
     return this.run(phone, now, true);
   }
 
+  /** Gives back an attempt counted by tryConsume when the call was not placed after all (e.g. preview skip). */
+  async refund(phone: string, token: string): Promise<void> {
+    await this.redis.zrem(this.keys.k('fcap', phone), token);
+  }
+
   private async run(phone: string, now: number, consume: boolean): Promise<CapResult> {
     if (!this.rules.length) return { allowed: true };
     const longest = Math.max(...this.rules.map((r) => r.windowMs));
-    const args = [now, consume ? 1 : 0, `${now}:${process.pid}:${this.seq++}`, longest, ...this.rules.flatMap((r) => [r.windowMs, r.max])];
+    const token = `${now}:${process.pid}:${this.seq++}`;
+    const args = [now, consume ? 1 : 0, token, longest, ...this.rules.flatMap((r) => [r.windowMs, r.max])];
     const res = (await this.redis.eval(SCRIPT, 1, this.keys.k('fcap', phone), ...args)) as number[];
-    if (res[0] === 0) return { allowed: true };
+    if (res[0] === 0) return consume ? { allowed: true, token } : { allowed: true };
     return { allowed: false, rule: this.rules[res[0] - 1], nextAllowedAt: Number(res[1]) };
   }
 }

@@ -25,7 +25,8 @@ export interface ComplianceCampaign {
 }
 
 export type ComplianceDecision =
-  | { allowed: true }
+  /** capToken: the frequency-cap slot taken with consumeCap, for FrequencyCaps.refund if no call is placed. */
+  | { allowed: true; capToken?: string }
   | { allowed: false; reason: RefusalReason; detail?: string; nextAllowedAt?: number };
 
 export interface CheckOptions {
@@ -82,7 +83,7 @@ export class CompliancePolicy {
     if (!cap.allowed) {
       return { allowed: false, reason: 'frequency-cap', detail: `${cap.rule.max} ${cap.rule.label ?? `per ${cap.rule.windowMs} ms`}`, nextAllowedAt: cap.nextAllowedAt };
     }
-    return { allowed: true };
+    return cap.token ? { allowed: true, capToken: cap.token } : { allowed: true };
   }
 }
 

@@ -184,7 +184,7 @@ export class CampaignDialer {
     try {
       r = await this.o.originator.originate({
         to: lead.phone, callerId: c.callerId, trunk: c.trunk, ringTimeoutMs: c.ringTimeoutMs, campaignId: c.id, leadId: lead.id,
-        headers: { 'X-Campaign-Id': c.id, 'X-Lead-Id': lead.id },
+        headers: { 'X-Campaign-Id': c.id, 'X-Lead-Id': lead.id }, allowedPrefixes: c.allowedPrefixes,
       });
     } catch (err) {
       this.o.log.warn({ err, campaignId: c.id, leadId: lead.id }, 'originate threw');

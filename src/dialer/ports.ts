@@ -18,6 +18,8 @@ export interface OriginateRequest {
   leadId: string;
   /** Extra SIP headers for the outbound INVITE (e.g. X-Campaign-Id / X-Lead-Id). */
   headers?: Record<string, string>;
+  /** The campaign's toll-fraud prefixes, so call control can enforce the same list again. */
+  allowedPrefixes?: readonly string[];
 }
 
 export type OriginateResult =

@@ -1,6 +1,7 @@
 import type { Logger } from '../logger.js';
 import type { CompliancePolicy } from '../compliance/policy.js';
 import { campaignScope, type DncStore } from '../compliance/dnc-store.js';
+import type { FrequencyCaps } from '../compliance/frequency-caps.js';
 import type { Lead } from '../leads/lead.js';
 import type { LeadLock, LeadLockHandle } from '../leads/lead-lock.js';
 import type { LeadStore } from '../leads/lead-store.js';
@@ -11,6 +12,7 @@ import type { CallOutcome, ClaimedLead, ClaimRequest, DialLead, LeadQueue } from
 interface Held {
   handle: LeadLockHandle;
   campaign: Campaign;
+  capToken?: string;
 }
 
 const DAY = 24 * 3600_000;
@@ -30,7 +32,7 @@ export function toDialLead(l: Lead): DialLead {
  */
 export class RedisLeadQueue implements LeadQueue {
   constructor(private readonly d: {
-    store: LeadStore; lock: LeadLock; policy: CompliancePolicy; dnc: DncStore; log: Logger;
+    store: LeadStore; lock: LeadLock; policy: CompliancePolicy; dnc: DncStore; caps: FrequencyCaps; log: Logger;
     /** While dialing, the lead's queue score is pushed this far ahead so scans skip it. */
     leaseMs?: number;
   }) {}
@@ -73,7 +75,7 @@ export class RedisLeadQueue implements LeadQueue {
         }
         await store.schedule(lead, req.now + (this.d.leaseMs ?? 10 * 60_000));
         await store.update(lead.id, { status: 'dialing' }, req.now);
-        out.push({ lead: dl, lock: { handle, campaign: c } satisfies Held });
+        out.push({ lead: dl, lock: { handle, campaign: c, ...(decision.capToken ? { capToken: decision.capToken } : {}) } satisfies Held });
       }
     }
     return out;
@@ -81,6 +83,8 @@ export class RedisLeadQueue implements LeadQueue {
 
   async unclaim(claim: ClaimedLead): Promise<void> {
     const held = claim.lock as Held;
+    // Nothing was dialed: the frequency-cap slot taken at claim time is given back.
+    if (held.capToken) await this.d.caps.refund(claim.lead.phone, held.capToken);
     await this.d.store.schedule(claim.lead, Date.now());
     await this.d.store.update(claim.lead.id, { status: 'queued' });
     await this.d.lock.release(held.handle);
@@ -115,8 +119,12 @@ export class RedisLeadQueue implements LeadQueue {
         await store.schedule(lead, null);
         return;
       }
-      const next = nextAttemptAfter(o.outcome, attempts, c.retry, o.at);
-      const status: Lead['status'] = o.outcome === 'connected' ? 'in-call' : next === null ? (o.outcome === 'agentless-done' ? 'done' : 'exhausted') : 'queued';
+      // A connected lead waits for the agent's disposition; if none ever comes it is retried after
+      // dispositionRetryMs rather than stuck out of the queue (the disposition reschedules it).
+      const next = o.outcome === 'connected'
+        ? (attempts >= c.retry.maxAttempts ? null : o.at + c.retry.dispositionRetryMs)
+        : nextAttemptAfter(o.outcome, attempts, c.retry, o.at);
+      const status: Lead['status'] = o.outcome === 'connected' ? 'wrap-up' : next === null ? (o.outcome === 'agentless-done' ? 'done' : 'exhausted') : 'queued';
       await store.update(lead.id, {
         attempts, lastOutcome: o.outcome, status,
         ...(o.outcome === 'abandoned' ? { noCallBefore: o.at + c.retry.abandonCooldownMs } : {}),

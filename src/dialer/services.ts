@@ -46,7 +46,7 @@ export function createDialerServices(o: { redis: Redis; keys: Keys; log: Logger;
     campaigns: new CampaignStore(o.redis, o.keys), leads, locks, dnc, caps, refusals,
     callStats: new CallStatsStore(o.redis, o.keys), policy, owners: new OwnerLookup(leads),
     dispositions: new DispositionService({ store: leads, dnc }),
-    leadQueue: new RedisLeadQueue({ store: leads, lock: locks, policy, dnc, log: o.log.child({ mod: 'lead-queue' }) }),
+    leadQueue: new RedisLeadQueue({ store: leads, lock: locks, policy, dnc, caps, log: o.log.child({ mod: 'lead-queue' }) }),
   };
 }
 

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { interestLevelSchema } from './dispositions.js';
 
-export const leadStatusSchema = z.enum(['queued', 'dialing', 'in-call', 'callback', 'done', 'dnc', 'exhausted']);
+export const leadStatusSchema = z.enum(['queued', 'dialing', 'wrap-up', 'callback', 'done', 'dnc', 'exhausted']);
 export type LeadStatus = z.infer<typeof leadStatusSchema>;
 
 export const leadSchema = z.object({

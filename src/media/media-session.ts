@@ -83,7 +83,8 @@ export class MediaSession {
         this.noteRemote('primary', offerSdp);
         const toPeer = await this.o.client.offer(this.sdpOpts(PRIMARY_TAG, offerSdp));
         this.notePorts('peer', toPeer.sdp);
-        const toPrimary = await this.o.client.answer({ ...this.sdpOpts(PRIMARY_TAG, this.blackHole()), toTag: PEER_TAG });
+        // the stand-in answers with exactly the caller's codecs, so the caller is never answered with one it did not offer
+        const toPrimary = await this.o.client.answer({ ...this.sdpOpts(PRIMARY_TAG, this.blackHole(1, offerSdp)), toTag: PEER_TAG });
         this.notePorts('primary', toPrimary.sdp);
         this._state = 'anchored';
         return toPrimary.sdp;
@@ -237,8 +238,8 @@ export class MediaSession {
     };
   }
 
-  private blackHole(version = 1): string {
-    return blackHoleSdp({ address: this.o.blackHoleAddress, sessionVersion: version });
+  private blackHole(version = 1, codecsOf = this.primarySdp): string {
+    return blackHoleSdp({ address: this.o.blackHoleAddress, sessionVersion: version, codecsOf });
   }
 
   private notePorts(role: LegRole, sdp: string): void {

@@ -29,15 +29,27 @@ export function audioEndpoint(sdp: string): MediaEndpoint | undefined {
  * rtpengine needs a peer to complete offer/answer; this one is sendrecv (so the real leg is not told it is on
  * hold) and points at the discard port 9 on rtpengine's own loopback, where whatever it forwards is dropped.
  */
-export function blackHoleSdp(opts: { address?: string; sessionVersion?: number } = {}): string {
+export function blackHoleSdp(opts: { address?: string; sessionVersion?: number; codecsOf?: string } = {}): string {
   const addr = opts.address ?? '127.0.0.1';
   const v = opts.sessionVersion ?? 1;
-  return [
-    'v=0', `o=- 1 ${v} IN IP4 ${addr}`, 's=-', `c=IN IP4 ${addr}`, 't=0 0',
-    'm=audio 9 RTP/AVP 0 8 101',
-    'a=rtpmap:0 PCMU/8000', 'a=rtpmap:8 PCMA/8000', 'a=rtpmap:101 telephone-event/8000', 'a=fmtp:101 0-16',
-    'a=ptime:20', 'a=sendrecv', '',
-  ].join('\r\n');
+  const codecs = opts.codecsOf ? audioCodecs(opts.codecsOf) : undefined;
+  const media = codecs?.formats.length
+    ? [`m=audio 9 RTP/AVP ${codecs.formats.join(' ')}`, ...codecs.attributes]
+    : ['m=audio 9 RTP/AVP 0 8 101', 'a=rtpmap:0 PCMU/8000', 'a=rtpmap:8 PCMA/8000', 'a=rtpmap:101 telephone-event/8000', 'a=fmtp:101 0-16'];
+  return ['v=0', `o=- 1 ${v} IN IP4 ${addr}`, 's=-', `c=IN IP4 ${addr}`, 't=0 0', ...media, 'a=ptime:20', 'a=sendrecv', ''].join('\r\n');
+}
+
+/** Payload formats of the first audio stream and their rtpmap/fmtp lines (to answer with exactly what was offered). */
+export function audioCodecs(sdp: string): { formats: string[]; attributes: string[] } {
+  const lines = sdp.split(/\r?\n/);
+  const m = lines.findIndex((l) => l.startsWith('m=audio '));
+  if (m < 0) return { formats: [], attributes: [] };
+  const formats = lines[m].trim().split(/\s+/).slice(3);
+  const end = lines.findIndex((l, i) => i > m && l.startsWith('m='));
+  const attributes = lines
+    .slice(m + 1, end < 0 ? lines.length : end)
+    .filter((l) => { const f = /^a=(?:rtpmap|fmtp):(\d+)\s/.exec(l); return f !== null && formats.includes(f[1]); });
+  return { formats, attributes };
 }
 
 export type SdpDirection = 'sendrecv' | 'sendonly' | 'recvonly' | 'inactive';

@@ -18,6 +18,10 @@ import { QueueService } from './queue-service.js';
 import { QueueStatsService } from './queue-stats.js';
 import { QueueStore } from './queue-store.js';
 import type { CallbackSink, CustomerLookup, OwnerLookup, QueuePromptResolver } from './ports.js';
+import type { PromptSet } from '../media/prompts.js';
+import type { OwnerLookup as LeadOwnerLookup } from '../leads/owner-lookup.js';
+import type { CallbackService } from '../scheduler/callback-service.js';
+import type { AgentCredentials, RegistrationSink } from '../sip/ports.js';
 
 export interface AcdDeps {
   redis: Redis;
@@ -33,6 +37,8 @@ export interface AcdDeps {
   statsIntervalMs?: number;
   /** Hook receiving each routing decision's duration (benchmarks). */
   onDecision?: (ms: number) => void;
+  /** Hook receiving each routing pass's duration (benchmarks). */
+  onPass?: (ms: number) => void;
 }
 
 /**
@@ -40,6 +46,16 @@ export interface AcdDeps {
  *   const acd = createAcd({...}); domains.push(...acd.domains); await acd.start(); stoppers.push(acd.stop);
  *   registrar: credentials = acd.agents, sink = acd.directory; IVR: acd.queueService.enqueue(call, {...}).
  */
+// Compile-time proof that the other areas' services fit the ACD's ports as they are (type-only imports).
+type Fits<A extends B, B> = A;
+export type AcdPortsFit = [
+  Fits<PromptSet, QueuePromptResolver>,
+  Fits<LeadOwnerLookup, OwnerLookup>,
+  Fits<CallbackService, CallbackSink>,
+  Fits<AgentStore, AgentCredentials>,
+  Fits<AgentDirectory, RegistrationSink>,
+];
+
 export function createAcd(d: AcdDeps) {
   const agents = new AgentStore(d.redis, d.keys);
   const directory = new AgentDirectory(d.redis, d.keys);
@@ -53,7 +69,7 @@ export function createAcd(d: AcdDeps) {
   const stats = new QueueStatsService({ redis: d.redis, keys: d.keys, ledger, agents, agentState, queues });
   const queueService = new QueueService({
     redis: d.redis, keys: d.keys, bus: d.bus, agents, agentState, directory, queues, ledger, queueLog, stats,
-    prompts: d.prompts, owners: d.owners, customers: d.customers, callbacks: d.callbacks, audit: d.audit, log: d.log.child({ mod: 'acd' }), onDecision: d.onDecision,
+    prompts: d.prompts, owners: d.owners, customers: d.customers, callbacks: d.callbacks, audit: d.audit, log: d.log.child({ mod: 'acd' }), onDecision: d.onDecision, onPass: d.onPass,
   });
   const gateway = new WsGateway({ bus: d.bus, agentState, stats, log: d.log.child({ mod: 'ws' }), statsIntervalMs: d.statsIntervalMs });
 

@@ -1,4 +1,5 @@
 import type { BridgeResult, BridgeTarget, PromptFile } from '../calls/call-channel.js';
+import type { Lang } from '../media/prompt-catalog.js';
 
 /**
  * What the queue needs from other domains, as narrow interfaces (the lead wires the real ones):
@@ -6,12 +7,15 @@ import type { BridgeResult, BridgeTarget, PromptFile } from '../calls/call-chann
  * callback requests from whoever schedules callbacks (src/scheduler or the dialer).
  */
 
-/** Prompt files for queue announcements. Names used: see QUEUE_PROMPTS. */
+/**
+ * Prompt files for queue announcements, in the caller's language (the IVR's `lang` variable) when given.
+ * src/media/prompts.ts PromptSet satisfies this as is.
+ */
 export interface QueuePromptResolver {
-  /** A named prompt (WAV path), e.g. 'queue-you-are-number'. */
-  prompt(name: string): PromptFile;
+  /** A prompt by key (WAV path), e.g. 'queue-you-are-number'; throws when there is no such file. */
+  file(key: string, lang?: Lang): PromptFile;
   /** A number spoken as prompt files. */
-  number(n: number): PromptFile[];
+  sayNumber(n: number, lang?: Lang): PromptFile[];
 }
 
 /** The prompt names the queue asks the resolver for (the media engineer provides these recordings). */
@@ -44,15 +48,15 @@ export interface CallbackRequest {
   reason: 'exit-key' | 'overflow';
 }
 
-/** Where a caller's "call me back" goes. */
+/** Where a caller's "call me back" goes (src/scheduler CallbackService satisfies this). */
 export interface CallbackSink {
-  requestCallback(r: CallbackRequest): Promise<void>;
+  requestCallback(r: CallbackRequest): Promise<unknown>;
 }
 
-/** Prompts as `<dir>/<name>.wav` (and `<dir>/digits/<d>.wav`): a default until src/media/prompts.ts is wired. */
+/** Prompts as `<dir>/<key>.wav` (numbers digit by digit): for tests and set-ups without the media PromptSet. */
 export const namedPrompts = (dir: string): QueuePromptResolver => ({
-  prompt: (name) => `${dir}/${name}.wav`,
-  number: (n) => String(n).split('').map((d) => `${dir}/digits/${d}.wav`),
+  file: (key) => `${dir}/${key}.wav`,
+  sayNumber: (n) => String(n).split('').map((d) => `${dir}/digits/${d}.wav`),
 });
 
 /**

@@ -10,7 +10,7 @@ export type StrategyName = z.infer<typeof strategyNameSchema>;
 export const overflowActionSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('queue'), queueId: z.string().min(1) }),
   /** A voicemail-style message: played, then the outcome tells the IVR to take a message. */
-  z.object({ type: z.literal('message'), prompt: z.string().min(1).default('queue-leave-message') }),
+  z.object({ type: z.literal('message'), prompt: z.string().min(1).default('leave-message') }),
   z.object({ type: z.literal('callback'), acceptKey: z.string().regex(/^[0-9*#]$/).default('1') }),
   z.object({ type: z.literal('hangup') }),
 ]);
@@ -43,7 +43,8 @@ export const queueConfigSchema = z.object({
   /** Position / estimated wait announcements every N seconds (0 = off). */
   announceEverySec: z.number().min(0).max(3600).default(0),
   announceEstimatedWait: z.boolean().default(true),
-  musicOnHold: z.string().min(1).default('moh-default'),
+  /** Prompt key of the hold music (the media PromptSet's common 'moh'). */
+  musicOnHold: z.string().min(1).default('moh'),
   /** Service level threshold: answered within this many seconds counts as "in service level". */
   serviceLevelSec: z.number().min(1).max(3600).default(20),
 });

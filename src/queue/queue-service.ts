@@ -43,6 +43,7 @@ export interface QueueServiceOptions {
   now?: () => number;
   random?: () => number;
   onDecision?: (ms: number) => void;
+  onPass?: (ms: number) => void;
 }
 
 /**
@@ -69,7 +70,7 @@ export class QueueService {
     this.ledger = o.ledger ?? new CallLedger(o.redis, o.keys);
     this.router = new QueueRouter({
       ledger: this.ledger, agents: o.agents, agentState: o.agentState, queues: o.queues, log: o.log,
-      localCall: (id) => this.sessions.get(id), random: o.random, now: this.now, onDecision: o.onDecision,
+      localCall: (id) => this.sessions.get(id), random: o.random, now: this.now, onDecision: o.onDecision, onPass: o.onPass,
       instancesAlive: (ids) => this.instancesAlive(ids),
     });
     this.ctx = {

@@ -9,6 +9,9 @@ import type { QueueStore } from './queue-store.js';
 import { strategyFor } from './routing/index.js';
 import type { RoutingAgent, RoutingDecision } from './routing/types.js';
 
+/** How long an agent is left for another instance's call before this instance may use it. */
+const DEFER_GRACE_MS = 500;
+
 /** A call held by this instance, as the router sees it. */
 export interface LocalCall {
   /** Agents that already missed this call (tried again only when nobody else is left). */
@@ -33,6 +36,8 @@ export interface RouterOptions {
   instancesAlive?(ids: string[]): Promise<Set<string>>;
   /** Called with the time each strategy decision took (benchmarks). */
   onDecision?: (ms: number) => void;
+  /** Called with each routing pass's duration, Redis reads and reservations included (benchmarks). */
+  onPass?: (ms: number) => void;
 }
 
 /**
@@ -47,6 +52,7 @@ export class QueueRouter {
   private readonly running = new Map<string, boolean>();
   private readonly again = new Set<string>();
   private readonly wakeTimers = new Map<string, { at: number; timer: NodeJS.Timeout }>();
+  private readonly deferredSince = new Map<string, number>();
   private readonly now: () => number;
   private closed = false;
 
@@ -65,7 +71,9 @@ export class QueueRouter {
     try {
       do {
         this.again.delete(queueId);
+        const t0 = performance.now();
         await this.pass(queueId);
+        this.o.onPass?.(performance.now() - t0);
       } while (this.again.has(queueId) && !this.closed);
     } catch (err) {
       this.o.log.error({ err, queueId }, 'routing pass failed');
@@ -125,9 +133,13 @@ export class QueueRouter {
         continue;
       }
       if (!local) {
-        // another instance's call: leave it the agent(s) it will reserve
-        for (const id of decision.mode === 'all' ? decision.agentIds : decision.agentIds.slice(0, 1)) this.take(snap, id);
-        setAside = true;
+        // another instance's call: leave it the agent(s) it will reserve, unless that instance has let
+        // the chance pass for a while (it knows the call's own history, e.g. that agent already missed it)
+        const ids = decision.mode === 'all' ? decision.agentIds : decision.agentIds.slice(0, 1);
+        if (this.stillDeferring(call.callId, ids[0])) {
+          for (const id of ids) this.take(snap, id);
+          setAside = true;
+        }
         continue;
       }
       const reserved = await this.o.ledger.reserve({
@@ -149,9 +161,9 @@ export class QueueRouter {
       local.offer(reserved, decision.mode);
     }
     if (pool.size === 0) localLeft ||= calls.some((c) => this.o.localCall(c.callId) && !snap.reservedCalls.has(c.callId));
-    // Safety net: an agent set aside for another instance's call that instance does not take after all
-    // (it knows the call's own history, e.g. that agent already missed it) must not idle while our caller waits.
-    if (setAside && localLeft) wakeAt = Math.min(wakeAt, this.now() + 250);
+    // an agent set aside for another instance's call must not idle while our caller waits: look again
+    // after the grace period if that instance has not taken it by then
+    if (setAside && localLeft) wakeAt = Math.min(wakeAt, this.now() + DEFER_GRACE_MS + 10);
     this.scheduleWake(queueId, wakeAt);
   }
 
@@ -167,6 +179,19 @@ export class QueueRouter {
       else if (await this.o.ledger.leave(queueId, c.callId, 'lost')) this.o.log.warn({ callId: c.callId, instance: c.instance }, 'dropped a call whose instance is gone');
     }
     return out;
+  }
+
+  /** First time this pass-to-pass deferral was seen; true while within the grace period. */
+  private stillDeferring(callId: string, agentId: string): boolean {
+    const key = `${callId}>${agentId}`;
+    const now = this.now();
+    const first = this.deferredSince.get(key);
+    if (first === undefined) {
+      if (this.deferredSince.size > 10_000) this.deferredSince.clear();
+      this.deferredSince.set(key, now);
+      return true;
+    }
+    return now - first < DEFER_GRACE_MS;
   }
 
   private take(snap: Snapshot, id: string): void {

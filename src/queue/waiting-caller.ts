@@ -10,6 +10,7 @@ import type { QueueConfig } from './queue-schema.js';
 import type { EnqueueOptions, QueueOutcome } from './queue-outcome.js';
 import { QUEUE_PROMPTS, type CallbackSink, type CustomerLookup, type ForkingBridge, type QueuePromptResolver } from './ports.js';
 import type { LocalCall } from './router.js';
+import type { Lang } from '../media/prompt-catalog.js';
 
 /** What a waiting caller needs from its QueueService. */
 export interface CallerContext {
@@ -79,6 +80,11 @@ export class WaitingCaller implements LocalCall {
   }
 
   private get priority(): number { return this.opts.priority ?? 0; }
+  /** The language the caller chose in the IVR, for announcements. */
+  private get lang(): Lang | undefined {
+    const l = this.opts.vars?.lang;
+    return l === 'en' || l === 'zh' ? l : undefined;
+  }
   private waitMs(): number { return this.ctx.now() - this.enqueuedAt; }
 
   /** Starts holding the caller; the router is asked for a pass by the service. */
@@ -92,6 +98,8 @@ export class WaitingCaller implements LocalCall {
       this.timers.push(setInterval(() => void this.announce(), this.q.announceEverySec * 1000));
     }
     void this.hold();
+    // the caller may have hung up while the call was being queued
+    if (this.call.ended) void this.exit({ kind: 'abandon' });
   }
 
   queueEmptied(): void {
@@ -110,7 +118,7 @@ export class WaitingCaller implements LocalCall {
 
   private async hold(): Promise<void> {
     try {
-      await this.call.startHold(this.ctx.prompts.prompt(this.q.musicOnHold));
+      await this.call.startHold(this.ctx.prompts.file(this.q.musicOnHold, this.lang));
     } catch (err) {
       this.log.warn({ err }, 'music on hold failed');
     }
@@ -123,12 +131,13 @@ export class WaitingCaller implements LocalCall {
       const pos = await this.ctx.ledger.position(this.q.id, this.call.callId);
       if (!pos || this.state !== 'waiting') return;
       const p = this.ctx.prompts;
-      const files = [p.prompt(QUEUE_PROMPTS.youAreNumber), ...p.number(pos), p.prompt(QUEUE_PROMPTS.inLine)];
+      const l = this.lang;
+      const files = [p.file(QUEUE_PROMPTS.youAreNumber, l), ...p.sayNumber(pos, l), p.file(QUEUE_PROMPTS.inLine, l)];
       if (this.q.announceEstimatedWait) {
         const avg = await this.ctx.stats.averageAnswerMs(this.q.id);
         if (avg !== null) {
           const minutes = Math.round((avg * pos) / 60_000);
-          files.push(p.prompt(QUEUE_PROMPTS.estimatedWait), ...(minutes < 1 ? [p.prompt(QUEUE_PROMPTS.lessThanAMinute)] : [...p.number(minutes), p.prompt(QUEUE_PROMPTS.minutes)]));
+          files.push(p.file(QUEUE_PROMPTS.estimatedWait, l), ...(minutes < 1 ? [p.file(QUEUE_PROMPTS.lessThanAMinute, l)] : [...p.sayNumber(minutes, l), p.file(QUEUE_PROMPTS.minutes, l)]));
         }
       }
       await this.call.stopHold();
@@ -175,7 +184,7 @@ export class WaitingCaller implements LocalCall {
         await this.ctx.stats.bump(this.q.id, { exitedWithKey: 1 });
         await this.call.stopHold().catch(() => undefined);
         const callbackRequested = await this.requestCallback('exit-key');
-        if (callbackRequested) await this.call.play([this.ctx.prompts.prompt(QUEUE_PROMPTS.callbackConfirmed)]).catch(() => undefined);
+        if (callbackRequested) await this.call.play([this.ctx.prompts.file(QUEUE_PROMPTS.callbackConfirmed, this.lang)]).catch(() => undefined);
         return this.finish({ outcome: 'exit-key', queueId: this.q.id, key: e.key, callbackRequested, waitMs });
       }
       case 'timeout':
@@ -198,6 +207,16 @@ export class WaitingCaller implements LocalCall {
   }
 
   private async overflow(kind: 'timeout' | 'empty', waitMs: number): Promise<QueueOutcome> {
+    try {
+      return await this.runOverflow(kind, waitMs);
+    } catch (err) {
+      // a missing prompt or a media error: the IVR still gets the caller back
+      this.log.error({ err }, 'overflow action failed');
+      return { outcome: kind, queueId: this.q.id, waitMs, action: 'none' };
+    }
+  }
+
+  private async runOverflow(kind: 'timeout' | 'empty', waitMs: number): Promise<QueueOutcome> {
     const base = { outcome: kind, queueId: this.q.id, waitMs } as const;
     const a = this.q.overflow;
     if (this.call.ended) return { ...base, action: 'none' };
@@ -210,13 +229,13 @@ export class WaitingCaller implements LocalCall {
         return { ...base, action: 'queue', next };
       }
       case 'message':
-        await this.call.play([this.ctx.prompts.prompt(a.prompt)]);
+        await this.call.play([this.ctx.prompts.file(a.prompt, this.lang)]);
         return { ...base, action: 'message' };
       case 'callback': {
-        await this.call.play([this.ctx.prompts.prompt(QUEUE_PROMPTS.callbackOffer)], { bargeIn: true });
+        await this.call.play([this.ctx.prompts.file(QUEUE_PROMPTS.callbackOffer, this.lang)], { bargeIn: true });
         const r = await this.call.collectDigits({ max: 1, firstDigitTimeoutMs: 5000, interDigitTimeoutMs: 2000 });
         const accepted = r.digits === a.acceptKey && (await this.requestCallback('overflow'));
-        if (accepted) await this.call.play([this.ctx.prompts.prompt(QUEUE_PROMPTS.callbackConfirmed)]);
+        if (accepted) await this.call.play([this.ctx.prompts.file(QUEUE_PROMPTS.callbackConfirmed, this.lang)]);
         return { ...base, action: 'callback', callbackRequested: accepted };
       }
       case 'hangup':

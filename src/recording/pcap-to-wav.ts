@@ -31,6 +31,8 @@ export interface RtpPacket {
   timestamp: number;
   ssrc: number;
   payload: Buffer;
+  /** Index of the pcap segment (recording resumed after a pause = a new segment). */
+  segment?: number;
 }
 
 /** Which packets belong to a channel: by rtpengine's local (destination) port, or the sender's address. */
@@ -179,7 +181,8 @@ async function renderChannel(packets: RtpPacket[], originUs: number, rate: numbe
   for (const p of audio) {
     const run = runs[runs.length - 1];
     const prev = run?.[run.length - 1];
-    if (run && prev && prev.ssrc === p.ssrc && p.tsUs - prev.tsUs < 2_000_000) run.push(p);
+    // a new run (re-anchored on capture time) per SSRC, per recording segment and after 2 s without packets
+    if (run && prev && prev.ssrc === p.ssrc && prev.segment === p.segment && p.tsUs - prev.tsUs < 2_000_000) run.push(p);
     else runs.push([p]);
   }
   let out = new Int16Array(0);
@@ -231,7 +234,7 @@ export async function pcapsToStereo(pcaps: Buffer[], opts: PcapToWavOptions): Pr
   const rate = opts.sampleRate ?? 8000;
   const left: RtpPacket[] = [];
   const right: RtpPacket[] = [];
-  for (const buf of pcaps) {
+  for (const [segment, buf] of pcaps.entries()) {
     const { linkType, records } = openPcap(buf);
     let i = 0;
     for (const pk of records()) {
@@ -241,7 +244,7 @@ export async function pcapsToStereo(pcaps: Buffer[], opts: PcapToWavOptions): Pr
       const side = matches(opts.left, d) ? left : matches(opts.right, d) ? right : undefined;
       if (!side) continue;
       const rtp = parseRtp(d.payload, pk.tsUs);
-      if (rtp) side.push(rtp);
+      if (rtp) side.push({ ...rtp, segment });
     }
   }
   let firstUs = Infinity;

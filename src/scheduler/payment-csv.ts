@@ -25,7 +25,14 @@ const REQUIRED: (keyof PaymentInput)[] = ['account', 'customer', 'phone', 'amoun
 export async function* parsePaymentCsv(source: Readable | string): AsyncGenerator<CsvRow> {
   const parser = parse({ bom: true, trim: true, skip_empty_lines: true, relax_column_count: true, info: true, skip_records_with_error: true });
   const skipped: CsvRowError[] = [];
-  parser.on('skip', (err: Error & { lines?: number }) => skipped.push({ line: err.lines ?? 0, message: err.message }));
+  const skippedLines = new Set<number>();
+  // csv-parse may report one malformed line more than once (one per bad quote): keep the first.
+  parser.on('skip', (err: Error & { lines?: number }) => {
+    const line = err.lines ?? 0;
+    if (skippedLines.has(line)) return;
+    skippedLines.add(line);
+    skipped.push({ line, message: err.message });
+  });
   const input = typeof source === 'string' ? Readable.from([source]) : source;
   input.on('error', (err) => parser.destroy(err));
   input.pipe(parser);

@@ -133,6 +133,7 @@ export class PaymentService {
         summary.errors.push({ line: row.line, message: err.message });
       }
     }
+    summary.errors.sort((a, b) => a.line - b.line);
     return summary;
   }
 

@@ -9,6 +9,7 @@ import { maskEvent } from './mask.js';
 /** The part of a ws WebSocket the gateway uses. */
 export interface SocketLike {
   readonly readyState: number;
+  readonly bufferedAmount: number;
   send(data: string): void;
   close(code?: number, reason?: string): void;
   on(event: 'message', l: (data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean) => void): unknown;
@@ -33,6 +34,7 @@ interface Client {
 }
 
 const OPEN = 1;
+const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
 const ALL = '*';
 
 /**
@@ -101,6 +103,12 @@ export class WsGateway {
 
   private send(c: Client, msg: ServerMessage | string): void {
     if (c.socket.readyState !== OPEN) return;
+    // a client that stopped reading must not grow this process's memory without bound
+    if (c.socket.bufferedAmount > MAX_BUFFERED_BYTES) {
+      this.o.log.warn({ sub: c.principal.sub }, 'closing a WebSocket that does not keep up');
+      c.socket.close(1013, 'too slow');
+      return;
+    }
     c.socket.send(typeof msg === 'string' ? msg : JSON.stringify(msg));
   }
 

@@ -63,10 +63,11 @@ export async function acdInstance(keys: Keys, extras: InstanceExtras = {}): Prom
 }
 
 /** One or more ACD instances sharing a private Redis key prefix. */
-export async function acdCluster(n = 1, extras: InstanceExtras = {}) {
+export async function acdCluster(n = 1, extras: InstanceExtras | ((keys: Keys, redis: Redis) => InstanceExtras) = {}) {
   const r = testRedis();
   const instances: AcdInstance[] = [];
-  for (let i = 0; i < n; i++) instances.push(await acdInstance(r.keys, extras));
+  const ex = typeof extras === 'function' ? extras(r.keys, r.redis) : extras;
+  for (let i = 0; i < n; i++) instances.push(await acdInstance(r.keys, ex));
   const a = instances[0];
   return {
     keys: r.keys,

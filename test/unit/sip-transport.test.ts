@@ -156,6 +156,18 @@ describe('malformed input', () => {
     expect((await tcp.next()).status).toBe(200);
   });
 
+  it('over TCP a request without Content-Length gets 400 and the unframeable connection is closed', async () => {
+    const s = await stack();
+    const tcp = await TcpPeer.connect(s.listening[1].port);
+    cleanup.push(() => tcp.close());
+    tcp.send(rawRequest({ method: 'OPTIONS', transport: 'TCP', viaPort: 9 }).replace('Content-Length: 0\r\n', ''));
+    const res = await tcp.next();
+    expect(res.status).toBe(400);
+    expect(res.get('Warning')).toMatch(/Content-Length/);
+    await tcp.closed();
+    await eventually(() => s.tcpConnectionCount === 0);
+  });
+
   it('survives garbage over real UDP and TCP and still answers OPTIONS, leaking no transactions', async () => {
     const s = await startStack({ timers: FAST_TIMERS });
     cleanup.push(() => s.stop());

@@ -589,8 +589,13 @@ export class Agent implements ControlHandler {
   }
 
   /** Counts for diagnostics and benchmarks. */
-  stats(): { dialogs: number; inbound: number; outbound: number } {
-    return { dialogs: this.dialogs.size, inbound: this.inbound.size, outbound: this.outbound.size };
+  stats(): { dialogs: number; inbound: number; outbound: number; oldestDialogs: { id: string; role: string; ageMs: number; awaitingAck: boolean }[] } {
+    const oldest: { id: string; role: string; ageMs: number; awaitingAck: boolean }[] = [];
+    for (const d of this.dialogs.all()) {
+      if (oldest.length >= 5) break;
+      oldest.push({ id: d.id, role: d.role, ageMs: Date.now() - d.createdAt, awaitingAck: !!d.pendingAck });
+    }
+    return { dialogs: this.dialogs.size, inbound: this.inbound.size, outbound: this.outbound.size, oldestDialogs: oldest };
   }
 }
 

@@ -48,6 +48,8 @@ async function main(): Promise<void> {
       },
     );
   };
+  // `kill -USR2 <pid>`: log open dialogs and pending transactions (diagnostics without a debugger)
+  process.on('SIGUSR2', () => log.warn({ stats: engine.agent.stats() }, 'engine stats'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
 }

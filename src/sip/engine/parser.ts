@@ -72,6 +72,7 @@ function parseStartLine(line: string): SipMessage {
 }
 
 // a single character class: linear, no backtracking
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const CTL = /[\x00-\x08\x0a-\x1f\x7f]/;
 
 function hasCtl(s: string): boolean {
@@ -224,7 +225,7 @@ export class StreamFramer {
       } catch (e) {
         return this.fail(e as SipParseError, out);
       }
-      if (len === undefined) return this.fail(new SipParseError('missing Content-Length on a stream transport'), out);
+      if (len === undefined) return this.fail(new SipParseError('missing Content-Length on a stream transport', this.partialOf(headEnd)), out);
       if (len > PARSER_LIMITS.maxBodyBytes) return this.fail(new SipParseError('body too large'), out);
       const total = headEnd + 4 + len;
       if (this.buf.length < total) break;
@@ -244,6 +245,16 @@ export class StreamFramer {
     // keep only what is still needed, not the whole chunk it was sliced from
     if (this.buf.length && this.buf.byteOffset !== 0) this.buf = Buffer.from(this.buf);
     return out;
+  }
+
+  /** The request in the header section, so the stack can still answer 400 before closing. */
+  private partialOf(headEnd: number): SipMessage | undefined {
+    try {
+      const m = parseMessage(this.buf.subarray(0, headEnd + 4));
+      return m.kind === 'request' ? m : undefined;
+    } catch (e) {
+      return e instanceof SipParseError ? e.partial : undefined;
+    }
   }
 
   private fail(err: SipParseError, out: SipMessage[]): SipMessage[] {

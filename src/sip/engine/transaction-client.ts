@@ -16,7 +16,8 @@ export class ClientTransaction extends EventEmitter {
   readonly kind = 'client' as const;
   readonly isInvite: boolean;
   state: ClientTxnState;
-  private readonly buf: Buffer;
+  /** Wire form of the request while it may be retransmitted; dropped once a final response arrives. */
+  private buf: Buffer | undefined;
   private retransmit: NodeJS.Timeout | undefined;
   private retransmitInterval: number;
   private timeoutTimer: NodeJS.Timeout | undefined;
@@ -44,7 +45,7 @@ export class ClientTransaction extends EventEmitter {
 
   /** Sends the request and arms Timer A/E (UDP) and B/F. Called by the stack right after construction. */
   start(): void {
-    this.transmit(this.buf);
+    if (this.buf) this.transmit(this.buf);
     if (!this.reliable) this.retransmit = timer(this.retransmitInterval, () => this.onRetransmit());
     this.timeoutTimer = timer(64 * this.ctx.timers.T1, () => this.onTimeout());
   }
@@ -90,6 +91,7 @@ export class ClientTransaction extends EventEmitter {
         if (this.timeoutTimer) clearTimeout(this.timeoutTimer);
         this.timeoutTimer = undefined;
         this.cancelWanted = undefined;
+        this.buf = undefined;
         if (this.isInvite && s < 300) {
           this.state = 'accepted';
           this.endTimer = timer(64 * this.ctx.timers.T1, () => this.terminate()); // Timer M
@@ -196,7 +198,7 @@ export class ClientTransaction extends EventEmitter {
 
   private onRetransmit(): void {
     this.retransmit = undefined;
-    if (this.state !== 'calling' && this.state !== 'trying' && this.state !== 'proceeding') return;
+    if ((this.state !== 'calling' && this.state !== 'trying' && this.state !== 'proceeding') || !this.buf) return;
     this.transmit(this.buf);
     this.retransmitInterval = this.isInvite ? 2 * this.retransmitInterval : Math.min(2 * this.retransmitInterval, this.ctx.timers.T2);
     this.retransmit = timer(this.retransmitInterval, () => this.onRetransmit());

@@ -69,6 +69,7 @@ export class ServerTransaction extends EventEmitter {
       if (this.state === 'accepted') return; // 2xx retransmission by the dialog layer
       // RFC 6026 Timer L: absorb INVITE retransmissions while the dialog layer retransmits the 2xx
       this.state = 'accepted';
+      this.lastBuf = undefined; // never resent by the transaction
       this.timerEnd = timer(64 * this.ctx.timers.T1, () => this.terminate());
       return;
     }

@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { startCallStack, toneWav, type CallStack } from './stack.js';
+import { statSync } from 'node:fs';
+import { startCallStack, toneUlaw, toneWav, audibleStats, type CallStack } from './stack.js';
+import { startBaresip } from '../../support/baresip.js';
 import { runSipp, sippErrors } from '../../support/sipp-calls.js';
 import { TollFraudError } from '../../../src/calls/originator.js';
 import type { CallChannel } from '../../../src/calls/call-channel.js';
@@ -29,7 +31,8 @@ describe('originate over real SIP/RTP', () => {
     expect(call.direction).toBe('outbound');
     expect(call.remoteNumber).toBe('+442079460001');
     expect(stack.registry.counts()).toMatchObject({ active: 1, outbound: 1 });
-    expect(await stack.rtpClient.list()).toHaveLength(1);
+    // the SIP Call-ID is the one we chose, and it keys the rtpengine session
+    expect(await stack.rtpClient.list()).toEqual([call.callId]);
     expect(await call.play([prompt])).toEqual({ interrupted: false });
     const hangups: string[] = [];
     call.on('hangup', (by: string) => hangups.push(by));
@@ -37,6 +40,41 @@ describe('originate over real SIP/RTP', () => {
     expect(hangups).toEqual(['local']);
     expect(await uas.done, sippErrors(uas)).toBe(0);
     expect(stack.registry.counts().active).toBe(0);
+  });
+
+  it('dialer path: the customer answers, is bridged to a registered agent who hears them; the call is recorded', async () => {
+    stack.credentials.agent7 = { agentId: 'A-7', password: 'agent7-secret' };
+    const agentTone = await toneWav(join(stack.dir, 'agent7.wav'), 400, 20);
+    const customerTone = await toneUlaw(join(stack.dir, 'customer.ul'), 600, 20);
+    const agent = await startBaresip({ user: 'agent7', password: 'agent7-secret', server: `127.0.0.1:${stack.sipPort}`, audioFile: agentTone });
+    try {
+      await agent.waitEvent('REGISTER_OK', 10_000);
+      const uas = await runSipp({ scenario: scenario('uas-answer-talk.xml'), vars: { TONE: customerTone }, timeoutS: 30 });
+      await new Promise((r) => setTimeout(r, 300));
+      const r = await stack.originator.originate({ to: '+442079460010', callerId: '+442000000000', trunk: `sip:{number}@127.0.0.1:${uas.port}`, ringTimeoutMs: 5000 });
+      expect(r.outcome).toBe('answered');
+      const call = (r as { call: CallChannel }).call;
+      await call.startRecording({ campaignId: 'camp-e2e', leadId: 'L-1' });
+      const b = await call.bridge({ uri: stack.bindings.get('A-7')!.contact, ringTimeoutMs: 8000, headers: { 'X-Call-Id': call.callId } });
+      expect(b.outcome).toBe('bridged');
+      await agent.waitEvent('CALL_ESTABLISHED', 10_000);
+      await new Promise((res) => setTimeout(res, 2500));
+      await agent.command('hangup'); // the agent ends the conversation: the customer gets BYE
+      expect(await uas.done, sippErrors(uas)).toBe(0);
+      expect(call.ended).toBe(true);
+      // the agent heard the customer's 600 Hz
+      const heard = agent.dumps().find((f) => f.endsWith('-dec.wav')) as string;
+      const stats = await audibleStats(heard, join(stack.dir, 'a7-heard.wav'));
+      expect(Math.abs(stats.freq - 600)).toBeLessThan(60);
+      // stereo recording stored under our Call-ID with the campaign meta
+      await expect.poll(() => stack.recordings.find((x) => x.callId === call.callId), { timeout: 5000 }).toBeDefined();
+      const rec = stack.recordings.find((x) => x.callId === call.callId)!;
+      expect(rec).toMatchObject({ campaignId: 'camp-e2e', leadId: 'L-1' });
+      expect(rec.durationMs).toBeGreaterThan(1500);
+      expect(statSync(rec.path).size).toBeGreaterThan(10_000);
+    } finally {
+      await agent.stop();
+    }
   });
 
   it('busy: 486 -> busy', async () => {

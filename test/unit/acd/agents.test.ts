@@ -92,6 +92,17 @@ describe('agents: store, SIP credentials, registrations, states and daily time',
     expect(await r.redis.zscore(states.availableKey, 'a1')).toBeNull();
   });
 
+  it('asking again for the current state changes nothing (longest-idle keeps the agent\'s place)', async () => {
+    await states.request('a2', 'available');
+    const before = await states.get('a2');
+    clock += 10_000;
+    const again = await states.request('a2', 'available');
+    expect(again).toMatchObject({ prev: 'available', state: 'available', prevDurationMs: 0 });
+    expect((await states.get('a2')).since).toBe(before.since);
+    expect(await r.redis.zscore(states.availableKey, 'a2')).toBe(String(before.since));
+    await states.request('a2', 'logged-out');
+  });
+
   it('an agent on hold when the call ends gets the hold closed at the transition', async () => {
     await states.request('a1', 'available');
     await states.transition('a1', 'on-call');
@@ -99,5 +110,41 @@ describe('agents: store, SIP credentials, registrations, states and daily time',
     clock += 1500;
     await states.transition('a1', 'available');
     expect((await states.dayTotals('a1', '2026-11-22')).holdMs).toBe(4500);
+  });
+});
+
+describe('the SIP registrar wired to the agent store and directory', () => {
+  it('a softphone REGISTERs with digest auth against the agent\'s credentials and becomes the contact the ACD rings', async () => {
+    const { pino } = await import('pino');
+    const { Registrar } = await import('../../../src/sip/registrar.js');
+    const { md5, parseAuthorization } = await import('../../../src/sip/digest.js');
+    const r = testRedis();
+    try {
+      const store = new AgentStore(r.redis, r.keys);
+      const dir = new AgentDirectory(r.redis, r.keys);
+      await store.upsert({ id: 'a7', name: 'Seven', sipUsername: 'seven', sipPassword: 'seven-secret', skills: {}, queues: [] });
+      const registrar = new Registrar({ realm: 'cti.test', nonceSecret: 'n', credentials: store, sink: dir, log: pino({ level: 'silent' }) });
+      const sent: { status: number; headers: Record<string, string> }[] = [];
+      const res = { send: (status: number, _reason: string, o: { headers?: Record<string, string> }) => void sent.push({ status, headers: o.headers ?? {} }) };
+      const req = (h: Record<string, string>) => {
+        const lower = Object.fromEntries(Object.entries(h).map(([k, v]) => [k.toLowerCase(), v]));
+        return { method: 'REGISTER', uri: 'sip:cti.test', source_address: '127.0.0.1', get: (n: string) => lower[n.toLowerCase()], has: (n: string) => n.toLowerCase() in lower };
+      };
+      const base = { To: '<sip:seven@cti.test>', From: '<sip:seven@cti.test>;tag=1', 'Call-ID': 'reg-1', Contact: '<sip:seven@127.0.0.1:5090>', Expires: '300' };
+      await registrar.handle(req(base), res);
+      expect(sent[0].status).toBe(401);
+      const c = parseAuthorization(sent[0].headers['WWW-Authenticate'])!;
+      const ha1 = md5('seven:cti.test:seven-secret');
+      const response = md5(`${ha1}:${c.nonce}:00000001:xyz:auth:${md5('REGISTER:sip:cti.test')}`);
+      const auth = `Digest username="seven", realm="cti.test", nonce="${c.nonce}", uri="sip:cti.test", response="${response}", algorithm=MD5, qop=auth, nc=00000001, cnonce="xyz"`;
+      await registrar.handle(req({ ...base, Authorization: auth }), res);
+      expect(sent[1].status).toBe(200);
+      expect(await dir.contactFor('a7')).toBe('sip:seven@127.0.0.1:5090');
+      // un-REGISTER (Expires: 0) removes the binding
+      await registrar.handle(req({ ...base, Expires: '0', Authorization: auth }), res);
+      expect(await dir.contactFor('a7')).toBeNull();
+    } finally {
+      await r.cleanup();
+    }
   });
 });

@@ -85,4 +85,28 @@ describe('several router instances on separate Redis connections sharing one que
     const s = await c.a.stats.stats('race');
     expect(s).toMatchObject({ entered: 30, answered: 30, waiting: 0 });
   });
+
+  it('a waiting call whose instance died (no heartbeat) is dropped instead of holding agents', async () => {
+    c = await acdCluster(2);
+    await c.queue({ id: 'q', name: 'Q' });
+    await c.agent('a1', { queues: ['q'] });
+    // a call another live instance holds, older than ours: it keeps its turn
+    const live = c.instances[1].service.instanceId;
+    await c.a.service.ledger.add({ callId: 'remote-live', queueId: 'q', instance: live, priority: 0, enqueuedAt: Date.now() - 5000, requiredSkills: {}, ownerAgentId: null, callerNumber: '+1' });
+    // and an even older one from an instance that is gone
+    await c.a.service.ledger.add({ callId: 'orphan', queueId: 'q', instance: 'crashed-instance', priority: 0, enqueuedAt: Date.now() - 9000, requiredSkills: {}, ownerAgentId: null, callerNumber: '+1' });
+    const call = new FakeCall();
+    const t0 = Date.now();
+    const p = c.a.service.enqueue(call, { queueId: 'q' });
+    await until(async () => (await c.redis.hget(c.a.service.ledger.callKey('orphan'), 'state')) === 'lost', 2000, 'orphan dropped');
+    // the agent is left for the live instance's older call for a grace period (that instance would take it
+    // at once); this fake entry is never taken, so after the grace our caller gets the agent
+    await sleep(150);
+    expect(call.bridges).toHaveLength(0);
+    await until(() => !!call.bridgedTo, 3000, 'answered after the grace period');
+    expect(call.bridges[0].at - t0).toBeGreaterThanOrEqual(450);
+    expect((await c.a.service.ledger.waiting('q')).map((x) => x.callId)).toEqual(['remote-live']);
+    call.agentHangup();
+    await p;
+  });
 });

@@ -1,5 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { BusEvent } from '../../../src/events/bus.js';
+import { AuditLog } from '../../../src/audit/audit-log.js';
+import { leadCustomers } from '../../../src/queue/lead-customers.js';
 import { FakeCall, agentOf } from '../../support/acd-fakes.js';
 import { acdCluster, sleep, until } from '../../support/acd.js';
 
@@ -25,7 +27,7 @@ describe('QueueService.enqueue with fake call channels', () => {
     await until(() => !!call.bridgedTo, 2000, 'bridge');
     expect(call.bridgedTo?.uri).toBe('sip:a1@127.0.0.1:5099');
     expect(call.bridgedTo?.headers?.['X-Call-Id']).toBe(call.callId);
-    expect(call.holds[0]).toBe('/prompts/moh-default.wav');
+    expect(call.holds[0]).toBe('/prompts/moh.wav');
     await until(async () => (await c.a.agentState.get('a1')).state === 'on-call', 2000, 'on-call');
     call.agentHangup();
     const outcome = await done;
@@ -60,7 +62,8 @@ describe('QueueService.enqueue with fake call channels', () => {
     const t0 = Date.now();
     await c.a.agentState.request('a1', 'available');
     await until(() => call.bridges.length === 1, 1000, 'offer after login');
-    expect(call.bridges[0].at - t0).toBeLessThan(500);
+    // functional, not a performance bound: the login itself triggers routing (nothing polls)
+    expect(call.bridges[0].at - t0).toBeLessThan(800);
     await until(() => !!call.bridgedTo, 1000, 'answered');
     call.callerHangup();
     expect(await done).toMatchObject({ outcome: 'completed', by: 'caller' });
@@ -255,5 +258,60 @@ describe('QueueService.enqueue with fake call channels', () => {
     expect(await c.a.agentState.get('nophone')).toMatchObject({ state: 'paused', reason: 'not-registered' });
     call.agentHangup();
     await p;
+  });
+
+  it('agent hold periods (re-INVITE from the agent leg) add up as hold time; transfers are logged', async () => {
+    await c.queue({ id: 'q', name: 'Q', wrapUpSec: 0 });
+    await c.agent('a1', { queues: ['q'] });
+    const call = new FakeCall();
+    const p = c.a.service.enqueue(call, { queueId: 'q' });
+    await until(async () => (await c.a.agentState.get('a1')).state === 'on-call', 2000, 'on-call');
+    call.emit('hold', 'customer'); // the customer's own hold is not the agent's hold time
+    call.emit('hold', 'peer');
+    await sleep(120);
+    call.emit('unhold', 'peer');
+    await until(async () => (await c.a.agentState.dayTotals('a1')).holdMs > 0, 2000, 'hold time');
+    const held = (await c.a.agentState.dayTotals('a1')).holdMs;
+    expect(held).toBeGreaterThanOrEqual(100);
+    expect(held).toBeLessThan(1000);
+    await c.a.service.reportTransfer(call.callId, 'q', 'a1', 'sip:2001@127.0.0.1');
+    call.agentHangup();
+    await p;
+    const rows = await c.a.queueLog.query({ queue: 'q', event: 'TRANSFER' });
+    expect(rows[0]).toMatchObject({ agent: 'a1', data1: 'sip:2001@127.0.0.1' });
+    expect((await c.a.agentState.dayTotals('a1')).talkMs).toBeGreaterThanOrEqual(held);
+  });
+
+  it('a caller who hangs up while being queued is counted as abandoned, not left waiting', async () => {
+    await c.queue({ id: 'q', name: 'Q' });
+    const call = new FakeCall();
+    const p = c.a.service.enqueue(call, { queueId: 'q' });
+    call.callerHangup();
+    expect(await p).toMatchObject({ outcome: 'abandoned' });
+    expect(await c.a.service.ledger.count('q')).toBe(0);
+  });
+
+  it('the screen pop carries the customer record from the lead store, and reading it is audit-logged', async () => {
+    await c.close();
+    let audit!: AuditLog;
+    c = await acdCluster(1, (keys, redis) => {
+      audit = new AuditLog(redis, keys);
+      const lead = { id: 'L7', campaignId: 'c1', phone: '+15557778888', name: 'Li Lei', fields: { plan: 'gold' }, interest: 'interested', ownerAgentId: 'a1' };
+      return { audit, customers: leadCustomers({ get: async (id: string) => (id === 'L7' ? lead : null) }) };
+    });
+    events = [];
+    await c.a.bus.onEvent((topic, ev) => events.push({ topic, ev }));
+    await c.queue({ id: 'q', name: 'Q' });
+    await c.agent('a1', { queues: ['q'] });
+    const call = new FakeCall({ remoteNumber: '+15557778888' });
+    const p = c.a.service.enqueue(call, { queueId: 'q', leadId: 'L7' });
+    await until(() => events.some((e) => e.ev.type === 'offer'), 2000, 'offer');
+    const pop = events.find((e) => e.ev.type === 'offer')!.ev.screenPop as Record<string, unknown>;
+    expect(pop.customer).toEqual({ leadId: 'L7', campaignId: 'c1', phone: '+15557778888', name: 'Li Lei', fields: { plan: 'gold' }, interest: 'interested', ownerAgentId: 'a1' });
+    expect(pop.leadId).toBe('L7');
+    await until(() => !!call.bridgedTo, 2000, 'answered');
+    call.agentHangup();
+    await p;
+    expect((await audit.list({ action: 'lead.screen-pop' }))[0]).toMatchObject({ actor: 'a1', role: 'agent', target: 'L7' });
   });
 });

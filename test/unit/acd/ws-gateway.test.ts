@@ -149,6 +149,13 @@ describe('WebSocket gateway against listening Fastify instances', () => {
     expect(supEvents.filter((e) => e.type === 'queue-log').map((e) => e.event)).toEqual(['ENTERQUEUE', 'CONNECT', 'COMPLETECALLER']);
     expect(supEvents.filter((e) => e.type === 'agent-state').map((e) => e.state)).toEqual(['available', 'reserved', 'on-call', 'available']);
     expect(sup.msgs.filter((m) => m.type === 'stats').every((m) => (m.stats as { queueId: string }).queueId === 'sales')).toBe(true);
+
+    // a supervisor may change an agent's state over the socket; the agent sees it
+    sup.send({ type: 'state', id: 's2', agentId: 'a1', state: 'paused', reason: 'training' });
+    expect(await sup.waitFor((m) => m.id === 's2', 'sup state ack')).toMatchObject({ type: 'ack', agentId: 'a1', state: 'paused' });
+    await agent.waitFor((m) => m.type === 'event' && (m.event as { state?: string }).state === 'paused', 'agent sees pause');
+    agent.send({ type: 'state', id: 6, state: 'available' });
+    expect(await agent.waitFor((m) => m.id === 6, 'unpause ack')).toMatchObject({ type: 'ack', state: 'available', prev: 'paused' });
   });
 
   it('a supervisor subscribed to another queue does not get this queue\'s events', async () => {

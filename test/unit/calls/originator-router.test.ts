@@ -58,6 +58,8 @@ describe('Originator (fake srf + media)', () => {
       uri: 'sip:+442012345678@127.0.0.1:5080',
       opts: { localSdp: 'offer-primary-sdp', headers: { 'X-Campaign': 'c1', From: '<sip:+442000000000@localhost>' } },
     });
+    // one id for SIP, media session and logs
+    expect(srf.invites[0].opts.headers?.['Call-ID']).toBe(media.created[0].id);
     expect(media.created[0].media.log).toEqual(['offerPrimary', 'primaryAnswered:rt1']);
     expect(registry.counts()).toMatchObject({ active: 1, outbound: 1 });
     await call.hangup();
@@ -105,11 +107,11 @@ describe('Originator (fake srf + media)', () => {
 });
 
 describe('inbound router (fake srf + media)', () => {
-  function setup(handlers: Record<string, CallHandler>) {
+  function setup(handlers: Record<string, CallHandler>, extra: { maxActiveCalls?: number; maxCallDurationMs?: number } = {}) {
     const srf = new FakeSrf('answer');
     const media = new FakeMediaFactory();
     const registry = new CallRegistry();
-    attachInboundRouter({ srf, media, log, registry, didRouter: { handlerFor: (did) => handlers[did] ?? null } });
+    attachInboundRouter({ srf, media, log, registry, didRouter: { handlerFor: (did) => handlers[did] ?? null }, ...extra });
     const invite = async (did: string, extra: Record<string, string> = {}) => {
       const req = fakeRequest({ 'Call-ID': `in-${did}`, From: '<sip:15551230000@127.0.0.1>;tag=ct', To: `<sip:${did}@127.0.0.1>`, ...extra }, { calledNumber: did });
       const res = new FakeResponse();
@@ -166,6 +168,27 @@ describe('inbound router (fake srf + media)', () => {
     await new Promise((r) => setTimeout(r, 10));
     expect(srf.uasDialogs[0].destroyed).toBe(1);
     expect(registry.counts().active).toBe(0);
+  });
+
+  it('over the active-call limit: 503 with Retry-After, no media allocated', async () => {
+    let release!: () => void;
+    const { invite, media, registry } = setup({ '100': () => new Promise<void>((r) => (release = r)) }, { maxActiveCalls: 1 });
+    expect((await invite('100')).sent[0].status).toBe(200);
+    const refused = await invite('100');
+    expect(refused.sent[0]).toMatchObject({ status: 503, opts: { headers: { 'Retry-After': '30' } } });
+    expect(media.created).toHaveLength(1);
+    release();
+    await new Promise((r) => setTimeout(r, 10));
+    expect(registry.counts().active).toBe(0);
+  });
+
+  it('maxCallDurationMs hangs up a call whose far end went silent', async () => {
+    const ended: string[] = [];
+    const { invite, srf } = setup({ '100': (call) => new Promise<void>((r) => call.once('hangup', (by: string) => (ended.push(by), r()))) }, { maxCallDurationMs: 50 });
+    await invite('100');
+    await new Promise((r) => setTimeout(r, 100));
+    expect(ended).toEqual(['local']);
+    expect(srf.uasDialogs[0].destroyed).toBe(1);
   });
 
   it('refuses an INVITE without SDP with 488', async () => {

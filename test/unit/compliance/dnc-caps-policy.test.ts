@@ -97,8 +97,14 @@ describe('CompliancePolicy', () => {
 
   it('allows a clean lead and consumes a cap slot only when asked', async () => {
     expect(await policy.check(lead('+8613700000001'), campaign, NOW)).toEqual({ allowed: true });
-    expect(await policy.check(lead('+8613700000001'), campaign, NOW, { consumeCap: true })).toEqual({ allowed: true });
+    const taken = await policy.check(lead('+8613700000001'), campaign, NOW, { consumeCap: true });
+    expect(taken).toEqual({ allowed: true, capToken: expect.any(String) });
     expect(await policy.check(lead('+8613700000001'), campaign, NOW)).toMatchObject({ allowed: false, reason: 'frequency-cap', nextAllowedAt: NOW + DAY });
+    // A refunded slot (no call placed) is available again.
+    await caps.refund('+8613700000001', (taken as { capToken: string }).capToken);
+    expect(await policy.check(lead('+8613700000001'), campaign, NOW, { logRefusal: false })).toEqual({ allowed: true });
+    await policy.check(lead('+8613700000001'), campaign, NOW, { consumeCap: true });
+    expect(await policy.check(lead('+8613700000001'), campaign, NOW)).toMatchObject({ reason: 'frequency-cap' });
   });
 
   it('refuses with the reason and when it may be called', async () => {

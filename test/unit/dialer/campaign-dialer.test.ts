@@ -10,7 +10,7 @@ import type { Campaign, CampaignInput } from '../../../src/dialer/campaign.js';
 import type { Clock } from '../../../src/dialer/clock.js';
 import type { Pacer } from '../../../src/dialer/pacing/pacer.js';
 import type { AgentlessRunner } from '../../../src/dialer/ports.js';
-import { FakeAgents, NOW, ScriptedOriginator } from './fakes.js';
+import { FakeAgents, NOW, ScriptedOriginator, until } from './fakes.js';
 
 const t = testRedis();
 const log = pino({ level: 'silent' });
@@ -27,7 +27,6 @@ async function setup(input: Partial<CampaignInput>, csv: string): Promise<Campai
   return c;
 }
 
-const settle = () => new Promise((r) => setTimeout(r, 50));
 const forced = (n: number): Pacer => ({ mode: 'predictive', decide: () => ({ dial: n }) });
 
 describe('CampaignDialer with a fake originator and agent pool', () => {
@@ -37,7 +36,7 @@ describe('CampaignDialer with a fake originator and agent pool', () => {
     const agents = new FakeAgents(['a1', 'a2']);
     const dialer = new CampaignDialer({ campaign: c, clock, originator: orig, agents, leads: s.leadQueue, log, callStats: s.callStats });
     expect(await dialer.tick()).toBe(2);
-    await settle();
+    await until(() => agents.connected.length === 2);
     expect(orig.requests).toHaveLength(2);
     expect(orig.requests[0]).toMatchObject({ callerId: '+861012345678', trunk: 'trunk-a', campaignId: c.id });
     expect(orig.requests[0].ringTimeoutMs).toBeGreaterThanOrEqual(15_000);
@@ -53,9 +52,9 @@ describe('CampaignDialer with a fake originator and agent pool', () => {
     expect((wang.call as FakeCall).played).toEqual(['recording-notice']);
     expect((wang.call as FakeCall).recordings).toEqual([{ campaignId: c.id, agentId: wang.agentId, leadId: wang.pop.leadId, noticePlayed: true }]);
     (wang.call as FakeCall).remoteHangup();
-    await settle();
+    await until(async () => (await s.leads.get(wang.pop.leadId))?.lastOutcome === 'connected');
     const lead = await s.leads.get(wang.pop.leadId);
-    expect(lead).toMatchObject({ attempts: 1, lastOutcome: 'connected', status: 'in-call' });
+    expect(lead).toMatchObject({ attempts: 1, lastOutcome: 'connected', status: 'wrap-up', nextAttemptAt: NOW + 24 * 3600_000 });
     expect((await s.leads.attempts(lead!.id))[0]).toMatchObject({ outcome: 'connected', agentId: wang.agentId, callId: wang.call.callId });
 
     // The customer refused: disposition with the DNC flag puts the number on the campaign list for 180 days.
@@ -83,7 +82,7 @@ describe('CampaignDialer with a fake originator and agent pool', () => {
       prompt: (name) => `/prompts/zh/${name}.wav`,
     });
     expect(await dialer.tick()).toBe(1);
-    await settle();
+    await until(async () => (await s.leads.findByPhone(c.id, '+8613900000001'))?.lastOutcome === 'abandoned');
     const call = orig.calls[0];
     expect(call.played).toEqual(['/prompts/zh/safe-harbor.wav']);
     expect(call.ended && call.endedBy).toBe('local');
@@ -101,7 +100,7 @@ describe('CampaignDialer with a fake originator and agent pool', () => {
     const agents = new FakeAgents(['a1', 'a2']);
     const dialer = new CampaignDialer({ campaign: c, clock, originator: orig, agents, leads: s.leadQueue, log, pacer: forced(2) });
     await dialer.tick();
-    await settle();
+    await until(async () => agents.connected.length === 1 && (await s.leads.findByPhone(c.id, '+8613600000002'))?.lastOutcome === 'busy');
     expect(agents.connected).toHaveLength(1);
     expect(agents.connected[0].agentId).toBe('a2');
     const busy = (await s.leads.findByPhone(c.id, '+8613600000002'))!;
@@ -113,7 +112,7 @@ describe('CampaignDialer with a fake originator and agent pool', () => {
     const orig = new ScriptedOriginator(() => 'no-answer');
     const dialer = new CampaignDialer({ campaign: c, clock, originator: orig, agents: new FakeAgents(['a1']), leads: s.leadQueue, log, pacer: forced(5) });
     await dialer.tick();
-    await settle();
+    await until(async () => (await s.leads.findByPhone(c.id, '+861065529988'))?.lastOutcome === 'no-answer');
     expect(orig.requests.map((r) => r.to)).toEqual(['+861065529988']);
     const reasons = (await s.refusals.list(c.id)).map((r) => r.reason);
     expect(reasons.filter((r) => r === 'destination-not-allowed')).toHaveLength(2);
@@ -142,7 +141,7 @@ describe('CampaignDialer with a fake originator and agent pool', () => {
     };
     const dialer = new CampaignDialer({ campaign: c, clock, originator: orig, agents: new FakeAgents([]), agentless: runner, leads: s.leadQueue, log });
     expect(await dialer.tick()).toBe(2);
-    await settle();
+    await until(async () => (await s.leads.findByPhone(c.id, '+8613400000001'))?.status === 'dnc' && (await s.leads.findByPhone(c.id, '+8613400000002'))?.status === 'done');
     expect(ran).toEqual(['payment-reminder', 'payment-reminder']);
     expect(orig.calls.every((x) => x.ended)).toBe(true);
     expect(await s.dnc.check('+8613400000001', c.id, NOW)).toMatchObject({ listed: true, entry: { source: 'ivr-opt-out' } });

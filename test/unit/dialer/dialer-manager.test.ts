@@ -13,7 +13,7 @@ import { importLeadsCsv } from '../../../src/leads/csv-import.js';
 import type { Clock } from '../../../src/dialer/clock.js';
 import type { DialerEvent } from '../../../src/dialer/campaign-dialer.js';
 import { FakeCall } from '../../../src/dialer/sim/fake-call.js';
-import { FakeAgents, NOW, ScriptedOriginator } from './fakes.js';
+import { FakeAgents, NOW, ScriptedOriginator, until } from './fakes.js';
 
 const t = testRedis();
 const log = pino({ level: 'silent' });
@@ -64,17 +64,22 @@ describe('preview mode through the API and DialerManager', () => {
     // a2 skips: the lead goes back and can be previewed again.
     expect((await app.inject({ method: 'POST', url: `/campaigns/${cid}/preview/${l2.id}/skip`, headers: a2 })).statusCode).toBe(202);
     expect((await app.inject({ method: 'POST', url: `/campaigns/${cid}/preview/next`, headers: a2 })).json().lead.id).toBe(l2.id);
+    // Skips do not use up the number's daily attempts (3 per day): only the current preview holds a slot.
+    for (let i = 0; i < 3; i++) {
+      await app.inject({ method: 'POST', url: `/campaigns/${cid}/preview/${l2.id}/skip`, headers: a2 });
+      expect((await app.inject({ method: 'POST', url: `/campaigns/${cid}/preview/next`, headers: a2 })).json().lead?.id).toBe(l2.id);
+    }
 
     // a1 clicks dial: the call is placed and connected to a1.
     expect((await app.inject({ method: 'POST', url: `/campaigns/${cid}/preview/${l1.id}/dial`, headers: a1 })).statusCode).toBe(202);
-    await new Promise((r) => setTimeout(r, 50));
+    await until(() => agents.connected.length === 1);
     expect(orig.requests.map((r) => r.to)).toEqual(['+8613800000012']);
     expect(agents.connected.map((c) => c.agentId)).toEqual(['a1']);
     expect(events.map((e) => e.type)).toEqual(['dial', 'answered', 'connected']);
     const status = (await app.inject({ method: 'GET', url: `/campaigns/${cid}/dialer`, headers: sup })).json();
     expect(status).toMatchObject({ running: true, dialed: 1, answered: 1, abandoned: 0 });
     (agents.connected[0].call as FakeCall).remoteHangup();
-    await new Promise((r) => setTimeout(r, 50));
+    await until(async () => (await s.leads.get(l1.id))?.lastOutcome === 'connected');
     expect((await s.leads.get(l1.id))).toMatchObject({ lastOutcome: 'connected', attempts: 1 });
   });
 

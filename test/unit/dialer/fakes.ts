@@ -47,3 +47,12 @@ export class FakeAgents implements AgentPool {
   }
 }
 
+
+/** Polls until the condition holds (async work after a tick finishes at its own pace on a loaded machine). */
+export async function until(cond: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error(`condition not met within ${timeoutMs} ms: ${cond.toString()}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}

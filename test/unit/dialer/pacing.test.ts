@@ -71,6 +71,15 @@ describe('pacing', () => {
     expect(p.decide({ now: NOW, agents: agents(0, 0), ringing: 0, waiting: 0, stats: measured(2000, 0.25) }).dial).toBe(0);
   });
 
+  it('predictive: when the window cannot absorb two more abandons, dials no more calls than free agents', () => {
+    const p = new PredictivePacer(opts);
+    // 40 answered, 0 abandoned: budget 1.2 abandons < 2 -> zero-risk dialing even though the answer rate is low.
+    const early = measured(160, 0.25);
+    expect(early.abandon.totals(NOW).answered).toBe(40);
+    expect(p.decide({ now: NOW, agents: agents(4, 16), ringing: 1, waiting: 0, stats: early }).dial).toBe(3);
+    expect(p.decide({ now: NOW, agents: agents(4, 16), ringing: 1, waiting: 2, stats: early }).dial).toBe(1);
+  });
+
   it('rolling window forgets what is older than the window', () => {
     const w = new RollingAbandonWindow(24 * H);
     w.add(NOW - 25 * H, 100, 50);

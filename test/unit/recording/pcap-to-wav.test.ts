@@ -170,6 +170,16 @@ describe('pcapsToStereo', () => {
     expect(toneRatio(part(st.right, 3, 4), 1000)).toBeGreaterThan(0.95);
   });
 
+  it('anchors each segment on its capture time, so a sender clock running slow cannot shift audio into a pause', async () => {
+    // 50 packets captured 25 ms apart but stamped 20 ms apart: 1.0 s media for 1.25 s of wall clock
+    const slow = stream({ n: 50, dstPort: 30000, value: () => 1000 }).map((r, k) => ({ ...r, tsUs: T0 + k * 25_000 }));
+    const resumed = stream({ n: 25, dstPort: 30000, value: () => -1000, startUs: T0 + 3_000_000, seq0: 1050, ts0: 5000 + 50 * 160 });
+    const st = await pcapsToStereo([pcap(slow), pcap(resumed)], { left: LEFT, right: RIGHT, startMs: T0 / 1000 });
+    const q = (v: number) => ulawToLinear(linearToUlaw(v));
+    expect(st.left[3 * 8000 + 10]).toBe(q(-1000)); // at wall-clock 3.0 s, not at 1.0 s
+    expect(st.left.subarray(8000 + 10, 3 * 8000 - 10).every((x) => x === 0)).toBe(true);
+  });
+
   it('re-anchors on a new SSRC by capture time and ignores DTMF events and other ports', async () => {
     const a = stream({ n: 25, dstPort: 30000, value: () => 1000 });
     const b = stream({ n: 25, dstPort: 30000, value: () => -1000, startUs: T0 + 1_000_000, ssrc: 0x9999, ts0: 123, seq0: 5 });

@@ -3,6 +3,7 @@ import { pino } from 'pino';
 import { challengeHeader, digestResponseValid, ha1Of, md5, NonceIssuer, parseAuthorization } from '../../../src/sip/digest.js';
 import { Registrar, type RegisterRequest } from '../../../src/sip/registrar.js';
 import type { AgentCredential } from '../../../src/sip/ports.js';
+import { parseNameAddr, splitHeaderList, uriUser } from '../../../src/sip/sip-headers.js';
 
 const REALM = 'cti.test';
 const log = pino({ level: 'silent' });
@@ -62,6 +63,26 @@ describe('digest primitives', () => {
   it('builds a challenge a client can parse', () => {
     const p = parseAuthorization(challengeHeader(REALM, 'N1', true))!;
     expect(p).toMatchObject({ realm: REALM, nonce: 'N1', qop: 'auth', algorithm: 'MD5', stale: 'true' });
+  });
+});
+
+describe('header helpers', () => {
+  it('splits contact lists only on top-level commas', () => {
+    expect(splitHeaderList('"Doe, John" <sip:a@h;x=1,2>;expires=5, sip:b@h')).toEqual(['"Doe, John" <sip:a@h;x=1,2>;expires=5', 'sip:b@h']);
+    expect(splitHeaderList('*')).toEqual(['*']);
+  });
+  it('parses name-addr and addr-spec with header params', () => {
+    expect(parseNameAddr('"A" <sip:a@127.0.0.1:5090;transport=tcp>;expires=60;+sip.instance="<urn:x>"')).toEqual({
+      uri: 'sip:a@127.0.0.1:5090;transport=tcp',
+      params: { expires: '60', '+sip.instance': '<urn:x>' },
+    });
+    expect(parseNameAddr('sip:a@h;expires=0')).toEqual({ uri: 'sip:a@h', params: { expires: '0' } });
+  });
+  it('extracts the user part', () => {
+    expect(uriUser('sip:agent1@h')).toBe('agent1');
+    expect(uriUser('sips:%2B4420@h;user=phone')).toBe('+4420');
+    expect(uriUser('sip:h:5060')).toBe('');
+    expect(uriUser('tel:+4420')).toBe('+4420');
   });
 });
 
