@@ -30,6 +30,15 @@ export const configSchema = z.object({
   ADMIN_USER: z.string().min(1).default('admin'),
   ADMIN_PASSWORD: z.string().min(8).default('admin-password'),
   TOKEN_TTL_SECONDS: z.coerce.number().int().positive().default(12 * 3600),
+  /** Outbound trunk: `{number}` is replaced by the E.164 destination. */
+  TRUNK_URI_TEMPLATE: z.string().includes('{number}').default('sip:{number}@127.0.0.1:5080'),
+  /** Comma-separated destination prefixes any outbound call must match (campaigns narrow it further). */
+  TRUNK_ALLOWED_PREFIXES: z.string().default('+86,+1,+44').transform((v) => v.split(',').map((p) => p.trim()).filter(Boolean)),
+  DEFAULT_COUNTRY: z.string().length(2).default('CN'),
+  DEFAULT_TIMEZONE: z.string().min(1).default('Asia/Shanghai'),
+  RECORDING_RETENTION_DAYS: z.coerce.number().int().positive().default(90),
+  SCHEDULER_PREFIX: z.string().min(1).default('cti-bull'),
+  IVR_MAX_STEPS: z.coerce.number().int().positive().default(500),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -50,6 +50,11 @@ export function zonedToUtc(year: number, month: number, day: number, minuteOfDay
   const wall = Date.UTC(year, month - 1, day, 0, 0, 0) + minuteOfDay * 60_000;
   const first = wall - zoneOffsetMs(wall, zone);
   const second = wall - zoneOffsetMs(first, zone);
+  // One of the two guesses shows the requested wall time unless it falls in a DST gap.
+  for (const c of first === second ? [first] : [second, first]) {
+    const p = localParts(c, zone);
+    if (p.year === year && p.month === month && p.day === day && Math.abs(p.minuteOfDay - minuteOfDay) < 1 / 60) return c;
+  }
   return Math.max(first, second);
 }
 

@@ -6,6 +6,7 @@ import type { ReadinessCheck } from '../context.js';
 import type { Keys } from '../redis.js';
 import { recordingRoutes } from '../api/recording-routes.js';
 import { RecordingStore } from '../recording/recording-store.js';
+import { recoverOrphanRecordings } from '../recording/call-recorder.js';
 import { DtmfListener } from './dtmf-listener.js';
 import { PromptSet } from './prompts.js';
 import { RtpCallMediaFactory } from './rtp-call-media.js';
@@ -37,6 +38,8 @@ export interface MediaServices {
   /** CallMediaFactory for src/calls (one RtpCallMedia per call). */
   mediaFactory: RtpCallMediaFactory;
   readiness: ReadinessCheck;
+  /** Converts recordings orphaned by a crash (run at start-up and from a repeatable job). */
+  recoverRecordings(): Promise<{ recovered: number; waiting: number }>;
   stop(): Promise<void>;
 }
 
@@ -71,6 +74,12 @@ export async function startMediaServices(o: MediaServicesOptions): Promise<Media
     recordings,
     mediaFactory,
     readiness: { name: 'rtpengine', check: () => client.ping() },
+    async recoverRecordings() {
+      const r = await recoverOrphanRecordings({
+        client, store: recordings, spoolDir: o.spoolDir, recordingsDir: o.recordingsDir, log, activeCallIds: mediaFactory.activeCallIds(),
+      });
+      return { recovered: r.recovered.length, waiting: r.waiting };
+    },
     async stop() {
       await dtmf.stop();
       client.close();

@@ -46,7 +46,11 @@ export class RtpCallMedia implements CallMedia {
   /** Resolves with the stored recording once close() has finished converting it. */
   recordingDone?: Promise<Recording | undefined>;
 
-  constructor(readonly callId: string, private readonly deps: RtpMediaDeps) {
+  constructor(
+    readonly callId: string,
+    private readonly deps: RtpMediaDeps,
+    private readonly onClosed?: (callId: string) => void,
+  ) {
     this.log = callLogger(deps.log, callId, { mod: 'media' });
     this.session = new MediaSession({ client: deps.client, callId, log: this.log, flags: deps.flags });
     this.player = new PromptPlayer({ client: deps.client, callId, log: this.log, digits: this.digits });
@@ -59,6 +63,7 @@ export class RtpCallMedia implements CallMedia {
         recordingsDir: deps.recording.recordingsDir,
         store: deps.recording.store,
         log: this.log,
+        primaryPorts: () => [...this.session.localPorts.primary],
       });
     }
   }
@@ -146,6 +151,7 @@ export class RtpCallMedia implements CallMedia {
       this.digits.close();
       await this.player.stop().catch(() => undefined);
       await this.session.close();
+      this.onClosed?.(this.callId);
       if (this.recorder?.started) {
         const s = this.session;
         const sel = (role: 'primary' | 'peer') => ({ dstPorts: [...s.localPorts[role]], sources: s.remoteEndpoints[role] });
@@ -164,8 +170,14 @@ export class RtpCallMedia implements CallMedia {
 }
 
 export class RtpCallMediaFactory implements CallMediaFactory {
+  private readonly open = new Set<string>();
   constructor(private readonly deps: RtpMediaDeps) {}
   create(callId: string): RtpCallMedia {
-    return new RtpCallMedia(callId, this.deps);
+    this.open.add(callId);
+    return new RtpCallMedia(callId, this.deps, (id) => this.open.delete(id));
+  }
+  /** Calls whose media is still open in this process (recoverOrphanRecordings' activeCallIds). */
+  activeCallIds(): Set<string> {
+    return new Set(this.open);
   }
 }

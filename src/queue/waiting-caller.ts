@@ -108,9 +108,14 @@ export class WaitingCaller implements LocalCall {
 
   offer(agents: { agentId: string; availableSince: number }[], mode: 'first' | 'all'): void {
     this.state = 'offering';
-    this.runOffer(agents, mode).catch((err) => {
+    this.runOffer(agents, mode).catch(async (err) => {
       this.log.error({ err }, 'offer failed');
-      void this.finish({ outcome: 'error', queueId: this.q.id, reason: 'internal' });
+      // do not leave agents stuck with a call this instance no longer handles
+      for (const a of agents) {
+        await this.ctx.agentState.tryTransition(a.agentId, 'available', { from: ['reserved', 'on-call'], callId: this.call.callId }).catch(() => undefined);
+      }
+      await this.ctx.ledger.finish(this.q.id, this.call.callId).catch(() => undefined);
+      this.finish({ outcome: 'error', queueId: this.q.id, reason: 'internal' });
     });
   }
 

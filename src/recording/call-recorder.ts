@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import type { RecordingMeta } from '../calls/call-channel.js';
 import type { RtpengineClient } from '../media/rtpengine-client.js';
 import { convertPcapsToWav, type ChannelSelector } from './pcap-to-wav.js';
-import type { Recording, RecordingStore } from './recording-store.js';
+import type { PendingRecording, Recording, RecordingStore } from './recording-store.js';
 
 /**
  * Recording of one call: start/pause/resume/stop in rtpengine (pcap method), and after the call the
@@ -25,6 +25,8 @@ export interface CallRecorderOptions {
   log: Logger;
   /** Keep the pcaps after conversion (debugging). */
   keepPcaps?: boolean;
+  /** rtpengine ports of the customer leg, persisted with the pending recording for crash recovery. */
+  primaryPorts?: () => number[];
   now?: () => number;
 }
 
@@ -54,11 +56,37 @@ export class CallRecorder {
     if (this.startedAt !== undefined) return;
     await this.o.client.startRecording({ callId: this.o.callId });
     this.startedAt = this.now();
+    await this.persist();
   }
 
   /** Metadata learnt later (e.g. the agent after the bridge). */
   update(meta: Partial<RecordingMeta>): void {
     this.meta = { ...this.meta, ...meta };
+    void this.persist();
+  }
+
+  /** A recording left behind by a process that died mid-call (see recoverOrphanRecordings). */
+  static restore(o: CallRecorderOptions, p: PendingRecording): CallRecorder {
+    const r = new CallRecorder({ ...o, callId: p.callId });
+    r.meta = p.meta;
+    r.startedAt = p.startedAt;
+    r.pausedMs = p.pausedMs;
+    return r;
+  }
+
+  private async persist(): Promise<void> {
+    if (this.startedAt === undefined || this.finalized) return;
+    try {
+      await this.o.store.markPending({
+        callId: this.o.callId,
+        startedAt: this.startedAt,
+        meta: this.meta ?? {},
+        primaryPorts: this.o.primaryPorts?.() ?? [],
+        pausedMs: this.pausedMs,
+      });
+    } catch (err) {
+      this.o.log.warn({ err }, 'recording: could not persist pending state');
+    }
   }
 
   async pause(): Promise<void> {
@@ -72,6 +100,7 @@ export class CallRecorder {
     await this.o.client.resumeRecording({ callId: this.o.callId });
     this.pausedMs += this.now() - this.pausedAt;
     this.pausedAt = undefined;
+    await this.persist();
   }
 
   /**
@@ -93,6 +122,7 @@ export class CallRecorder {
     const pcaps = await this.findPcaps();
     if (pcaps.length === 0) {
       log.warn({ spool: this.o.spoolDir }, 'recording: no pcap found for call');
+      await this.o.store.clearPending(this.o.callId);
       return undefined;
     }
     const id = randomUUID();
@@ -118,6 +148,7 @@ export class CallRecorder {
       format: 'wav',
     });
     log.info({ recordingId: id, path, durationMs: res.durationMs, segments: pcaps.length }, 'recording stored');
+    await this.o.store.clearPending(this.o.callId);
     if (!this.o.keepPcaps) await this.removeSpoolFiles(pcaps);
     return rec;
   }
@@ -145,4 +176,39 @@ export class CallRecorder {
     const prefix = `rtpengine-meta-${this.o.callId}-`;
     for (const n of names) if (n.startsWith(prefix)) await unlink(join(metaDir, n)).catch(() => undefined);
   }
+}
+
+/**
+ * Converts recordings whose process died mid-call: pending entries whose call rtpengine no longer holds
+ * (deleted, or reaped by its --timeout) and that this process is not handling. Run at start-up and
+ * periodically (e.g. with enforceRetention). Customer = the persisted ports (left), everything else right.
+ */
+export async function recoverOrphanRecordings(o: {
+  client: RtpengineClient;
+  store: RecordingStore;
+  spoolDir: string;
+  recordingsDir: string;
+  log: Logger;
+  /** Calls this process still owns (their recorder finalizes them itself). */
+  activeCallIds?: Set<string>;
+}): Promise<{ recovered: Recording[]; waiting: number }> {
+  const live = new Set(await o.client.list(10_000));
+  const recovered: Recording[] = [];
+  let waiting = 0;
+  for (const p of await o.store.listPending()) {
+    if (live.has(p.callId) || o.activeCallIds?.has(p.callId)) {
+      waiting++;
+      continue;
+    }
+    const log = o.log.child({ callId: p.callId });
+    const r = CallRecorder.restore({ ...o, callId: p.callId, log }, p);
+    try {
+      const rec = await r.finalize({ left: { dstPorts: p.primaryPorts }, right: { rest: true } });
+      if (rec) recovered.push(rec);
+      log.info({ recordingId: rec?.id }, 'orphan recording recovered');
+    } catch (err) {
+      log.error({ err }, 'orphan recording could not be converted');
+    }
+  }
+  return { recovered, waiting };
 }

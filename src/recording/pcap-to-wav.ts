@@ -39,6 +39,8 @@ export interface RtpPacket {
 export interface ChannelSelector {
   dstPorts?: number[];
   sources?: { address: string; port: number }[];
+  /** Takes every packet the other channel's selector did not claim (crash recovery knows only one leg). */
+  rest?: boolean;
 }
 
 export interface PcapToWavOptions {
@@ -241,7 +243,7 @@ export async function pcapsToStereo(pcaps: Buffer[], opts: PcapToWavOptions): Pr
       if (++i % SLICE === 0) await breathe();
       const d = udpFromFrame(linkType, pk.data, pk.tsUs);
       if (!d) continue;
-      const side = matches(opts.left, d) ? left : matches(opts.right, d) ? right : undefined;
+      const side = matches(opts.left, d) ? left : matches(opts.right, d) ? right : opts.left.rest ? left : opts.right.rest ? right : undefined;
       if (!side) continue;
       const rtp = parseRtp(d.payload, pk.tsUs);
       if (rtp) side.push({ ...rtp, segment });

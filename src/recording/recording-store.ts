@@ -26,6 +26,16 @@ export const recordingSchema = z.object({
 });
 export type Recording = z.infer<typeof recordingSchema>;
 
+/** A recording in progress, kept so a restarted process can still convert its pcaps (recoverOrphanRecordings). */
+export interface PendingRecording {
+  callId: string;
+  startedAt: number;
+  meta: { campaignId?: string; queueId?: string; agentId?: string; leadId?: string; noticePlayed?: boolean };
+  /** rtpengine's local ports of the customer leg (left channel); everything else goes right. */
+  primaryPorts: number[];
+  pausedMs: number;
+}
+
 export interface RecordingFilter {
   from?: Date;
   to?: Date;
@@ -140,6 +150,19 @@ export class RecordingStore {
       }
       if (rows.length / 2 < batch) return { items };
     }
+  }
+
+  async markPending(p: PendingRecording): Promise<void> {
+    await this.redis.hset(this.keys.k('rec:pending'), p.callId, JSON.stringify(p));
+  }
+
+  async clearPending(callId: string): Promise<void> {
+    await this.redis.hdel(this.keys.k('rec:pending'), callId);
+  }
+
+  async listPending(): Promise<PendingRecording[]> {
+    const all = await this.redis.hvals(this.keys.k('rec:pending'));
+    return all.map((v) => JSON.parse(v) as PendingRecording);
   }
 
   /** Removes the file and every index entry. Returns false if the id is unknown. */

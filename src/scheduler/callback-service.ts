@@ -3,6 +3,7 @@ import { HttpError } from '../api/error-handler.js';
 import { isValidZone, normalizePhone, zoneForNumber } from '../leads/phone.js';
 import type { Callback, CreateCallbackInput } from './callback-schema.js';
 import type { CallbackListFilter, CallbackStore, StoredCallback } from './callback-store.js';
+import type { EventPublisher } from './ports.js';
 
 export interface CallbackServiceOptions {
   store: CallbackStore;
@@ -11,6 +12,8 @@ export interface CallbackServiceOptions {
   /** Country for numbers without + (default 'CN'). */
   defaultCountry?: string;
   now?: () => number;
+  /** Changes go to the owner's feed (`agent:<id>`: callback.created / rescheduled / cancelled / done). */
+  bus?: EventPublisher;
 }
 
 /** A callback request from the IVR (src/ivr/ports.ts CallbackRequest) or the queue (src/queue/ports.ts CallbackRequest). */
@@ -76,6 +79,7 @@ export class CallbackService {
       if (again) return { callback: again.cb, created: false };
       throw new HttpError(409, 'conflict', `callback ${id} could not be created`);
     }
+    await this.announce('callback.created', cb);
     return { callback: cb, created: true };
   }
 
@@ -124,6 +128,23 @@ export class CallbackService {
     return open.map((c) => c.id);
   }
 
+  /**
+   * An agent's "callback" disposition (src/leads DispositionService): owner-only or anyone. Keyed by the call
+   * (or lead + time), so a re-submitted disposition does not book a second callback.
+   */
+  async fromDisposition(d: {
+    leadId: string; phone: string; agentId: string; callbackAt: number; ownerOnly: boolean;
+    timezone?: string; campaignId?: string; queueId?: string; callId?: string; note?: string;
+  }): Promise<Callback> {
+    const { callback } = await this.create({
+      phone: d.phone, leadId: d.leadId, ownerAgentId: d.agentId, ownerOnly: d.ownerOnly, dueAt: d.callbackAt, source: 'agent', createdBy: d.agentId,
+      ...(d.timezone ? { timezone: d.timezone } : {}), ...(d.campaignId ? { campaignId: d.campaignId } : {}),
+      ...(d.queueId ? { queueId: d.queueId } : {}), ...(d.note ? { note: d.note } : {}),
+      idempotencyKey: `disposition:${d.callId ?? `${d.leadId}:${d.callbackAt}`}`,
+    });
+    return callback;
+  }
+
   /** For the IVR (request-callback task) and the queue (exit key / overflow). */
   async requestCallback(req: ExternalCallbackRequest): Promise<{ id: string; scheduledFor?: Date }> {
     const callId = req.callId ?? req.vars?.callId;
@@ -137,6 +158,14 @@ export class CallbackService {
     return { id: callback.id, scheduledFor: new Date(callback.dueAt) };
   }
 
+  /** Feed events carry no phone number (agents' sockets must not see it unmasked). */
+  private async announce(type: string, cb: Callback, previousOwner?: string): Promise<void> {
+    if (!this.o.bus) return;
+    const ev = { type, callbackId: cb.id, status: cb.status, dueAt: new Date(cb.dueAt).toISOString(), leadId: cb.leadId, ownerAgentId: cb.ownerAgentId, note: cb.note };
+    const topics = [cb.ownerAgentId, previousOwner].filter((a): a is string => !!a).map((a) => `agent:${a}`);
+    for (const t of topics) await this.o.bus.publish(t, ev).catch(() => undefined);
+  }
+
   private async mutate(id: string, fn: (cb: Callback) => Callback | null, schedule: boolean): Promise<Callback> {
     for (let i = 0; i < MAX_CONFLICT_RETRIES; i++) {
       const cur: StoredCallback | null = await this.o.store.get(id);
@@ -144,8 +173,12 @@ export class CallbackService {
       const next = fn(structuredClone(cur.cb));
       if (!next) return cur.cb;
       if (next.ownerWaitUntil === undefined) delete next.ownerWaitUntil;
-      const r = await this.o.store.write(`api.${randomUUID()}`, cur, next, { schedule, now: this.now() });
-      if (r.result === 'applied') return next;
+      const r = await this.o.store.write(`api.${randomUUID()}`, cur, next, { schedule, now: this.now(), markerTtlSec: 3600 });
+      if (r.result === 'applied') {
+        const type = next.status === 'scheduled' ? 'callback.rescheduled' : `callback.${next.status}`;
+        await this.announce(type, next, cur.cb.ownerAgentId !== next.ownerAgentId ? cur.cb.ownerAgentId : undefined);
+        return next;
+      }
     }
     throw new HttpError(409, 'conflict', `callback ${id} changed concurrently; try again`);
   }

@@ -87,7 +87,7 @@ export class CallbackStore {
     effectKey: string,
     prev: StoredCallback | null,
     next: Callback,
-    opts: { schedule?: boolean; quiet?: boolean; now?: number } = {},
+    opts: { schedule?: boolean; quiet?: boolean; now?: number; markerTtlSec?: number } = {},
   ): Promise<{ result: GuardResult; jobId: string }> {
     const now = opts.now ?? Date.now();
     const rev = (prev?.rev ?? 0) + (opts.schedule ? 1 : 0);
@@ -111,7 +111,7 @@ export class CallbackStore {
     if (next.leadId) ops.push(['SADD', this.key.lead(next.leadId), next.id]);
     const checks = [{ key: this.key.cb(next.id), field: 'jobId', equals: prev?.jobId ?? '' }];
     if (!prev) checks.push({ key: this.key.cb(next.id), field: 'json', equals: '' });
-    const result = await this.guard.commit(effectKey, ops, checks);
+    const result = await this.guard.commit(effectKey, ops, checks, opts.markerTtlSec);
     if (result === 'applied' && prev?.jobId && prev.jobId !== newJobId) {
       // The old jobs would find themselves stale anyway; removing them keeps the queue (and dashboard) tidy.
       const old = this.jobIdsFor(next.id, prev.rev, prev.cb.dueAt);

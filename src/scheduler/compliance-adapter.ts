@@ -27,7 +27,7 @@ export function complianceDialGuard(o: { policy: CompliancePolicy; scopes: Scope
         now,
         { consumeCap: opts.consume ?? false, ringMarginMs: o.ringMarginMs ?? 60_000 },
       );
-      if (d.allowed) return d;
+      if (d.allowed) return { allowed: true };
       return { allowed: false, reason: d.reason, ...(d.detail ? { detail: d.detail } : {}), ...(d.nextAllowedAt !== undefined ? { nextAllowedAt: d.nextAllowedAt } : {}) };
     },
   };

@@ -48,8 +48,9 @@ export class EffectGuard {
     return (await this.redis.exists(this.markerKey(effectKey))) === 1;
   }
 
-  async commit(effectKey: string, ops: RedisOp[], checks: HashCheck[] = []): Promise<GuardResult> {
-    const r = Number(await this.redis.eval(SCRIPT, 1, this.markerKey(effectKey), this.ttlSec, JSON.stringify({ checks, ops: ops.map((o) => o.map(String)) })));
+  /** `ttlSec` overrides how long the marker is kept (one-off API writes need it only briefly). */
+  async commit(effectKey: string, ops: RedisOp[], checks: HashCheck[] = [], ttlSec = this.ttlSec): Promise<GuardResult> {
+    const r = Number(await this.redis.eval(SCRIPT, 1, this.markerKey(effectKey), ttlSec, JSON.stringify({ checks, ops: ops.map((o) => o.map(String)) })));
     return r === 1 ? 'applied' : r === 0 ? 'already-done' : 'stale';
   }
 }

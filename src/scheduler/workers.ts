@@ -37,6 +37,8 @@ export interface SchedulerServicesOptions {
   dueSoonMs?: number;
   defaultTimezone?: string;
   defaultCountry?: string;
+  /** Callback changes to the owner's WebSocket feed (the EventBus). */
+  bus?: EventPublisher;
   now?: () => number;
 }
 
@@ -60,7 +62,7 @@ export function createSchedulerServices(o: SchedulerServicesOptions): SchedulerS
   const callbackStore = new CallbackStore(o.redis, o.keys, queue, guard, dueSoonMs);
   const callbacks = new CallbackService({
     store: callbackStore, ...(o.defaultTimezone ? { defaultTimezone: o.defaultTimezone } : {}),
-    ...(o.defaultCountry ? { defaultCountry: o.defaultCountry } : {}), ...(o.now ? { now: o.now } : {}),
+    ...(o.defaultCountry ? { defaultCountry: o.defaultCountry } : {}), ...(o.now ? { now: o.now } : {}), ...(o.bus ? { bus: o.bus } : {}),
   });
   const paymentStore = new PaymentStore(o.redis, o.keys);
   return {

@@ -28,6 +28,9 @@ export interface AppEvents {
   acks: number;
   infos: number;
   reinvites: number;
+  /** In-dialog MESSAGEs received, and re-INVITEs the app sent that got a 200. */
+  messages: number;
+  modifiesDone: number;
   byes: number;
   /** Dialogs ended by the engine (unsolicited BYE after ACK timeout). */
   destroyedByEngine: number;
@@ -69,7 +72,7 @@ function digestParams(h: string): Record<string, string> {
 export async function startConformanceApp(opts: { host: string; port: number; secret: string }): Promise<ConformanceApp> {
   const srf = new Srf();
   const events: AppEvents = {
-    invites: 0, cancels: 0, acks: 0, infos: 0, reinvites: 0, byes: 0, destroyedByEngine: 0, registers: [], proxied: [], cdr: [],
+    invites: 0, cancels: 0, acks: 0, infos: 0, reinvites: 0, messages: 0, modifiesDone: 0, byes: 0, destroyedByEngine: 0, registers: [], proxied: [], cdr: [],
   };
   const nonces = new Set<string>();
 
@@ -115,6 +118,14 @@ export async function startConformanceApp(opts: { host: string; port: number; se
         events.reinvites++;
         s.send(200, { body: APP_SDP });
         void r;
+      });
+      dlg.on('message', (_r: Srf.SrfRequest, s: Srf.SrfResponse) => {
+        events.messages++;
+        s.send(200);
+        // a re-INVITE from the app side; srf sends the ACK for the 200 through the engine
+        setTimeout(() => {
+          (dlg.modify(APP_SDP) as unknown as Promise<unknown>).then(() => events.modifiesDone++, () => undefined);
+        }, 50);
       });
       dlg.on('info', (_r: Srf.SrfRequest, s: Srf.SrfResponse) => {
         events.infos++;

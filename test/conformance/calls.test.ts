@@ -66,13 +66,14 @@ describe('engine conformance with sipp and drachtio-srf', () => {
     expect(r.code, tail(r.output)).toBe(0);
   });
 
-  it('carries in-dialog INFO both ways and a re-INVITE', async () => {
-    const infos = h.app.events.infos;
-    const reinvites = h.app.events.reinvites;
+  it('carries in-dialog INFO and re-INVITE both ways, OPTIONS, UPDATE and MESSAGE', async () => {
+    const e0 = { ...h.app.events };
     const r = await sippUac(h, 'uac-info-reinvite.xml', { service: 'info' });
     expect(r.code, tail(r.output)).toBe(0);
-    expect(h.app.events.infos).toBe(infos + 1);
-    expect(h.app.events.reinvites).toBe(reinvites + 1);
+    expect(h.app.events.infos).toBe(e0.infos + 1);
+    expect(h.app.events.reinvites).toBe(e0.reinvites + 1);
+    expect(h.app.events.messages).toBe(e0.messages + 1);
+    expect(h.app.events.modifiesDone).toBe(e0.modifiesDone + 1);
   });
 
   it('answers an OPTIONS ping through the app', async () => {

@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import { resolve } from 'node:path';
 import { pino } from 'pino';
 import { startEngine, type RunningEngine } from '../../src/sip/engine/engine.js';
@@ -67,9 +68,22 @@ export async function sippUas(scenario: string, opts: { transport?: 'udp' | 'tcp
     '-sf', resolve(SIPP_DIR, scenario), '-i', '127.0.0.1', '-p', String(port), '-t', opts.transport === 'tcp' ? 't1' : 'u1',
     '-m', String(opts.calls ?? 1), '-nostdin', '-timeout', '25s', '-timeout_error', ...(opts.extra ?? []),
   ]);
-  // sipp binds within a few ms; give it time before anything calls it
-  await new Promise((r) => setTimeout(r, 300));
+  await waitListening(port, opts.transport ?? 'udp', proc);
   return { port, proc, done: proc.exited.then((code) => ({ code, output: proc.output() })) };
+}
+
+/** Polls `ss` until something listens on the port (sipp needs a moment to start, longer on a loaded machine). */
+async function waitListening(port: number, transport: 'udp' | 'tcp', proc: Proc): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    const out = await new Promise<string>((resolve) => {
+      execFile('ss', [transport === 'udp' ? '-Hlnu' : '-Hlnt', `sport = :${port}`], (err, stdout) => resolve(err ? '' : stdout));
+    });
+    if (out.trim()) return;
+    if (proc.child.exitCode !== null) throw new Error(`sipp exited before listening:\n${tail(proc.output())}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`sipp did not listen on ${transport} port ${port}`);
 }
 
 export function tail(s: string, n = 3000): string {

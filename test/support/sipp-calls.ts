@@ -31,6 +31,26 @@ export async function runSipp(o: { scenario: string; remote?: string; service?: 
   return { proc, port, mediaPort, done: proc.exited };
 }
 
+/** True once some process has bound UDP 127.0.0.1:port (read from /proc: probing by binding would race sipp). */
+function udpBound(port: number): boolean {
+  const hex = `0100007F:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  try {
+    return readFileSync('/proc/net/udp', 'utf8').split('\n').some((l) => l.trim().split(/\s+/)[1] === hex);
+  } catch {
+    return false;
+  }
+}
+
+/** Waits until a UAS sipp listens on its SIP port (it takes a moment to start on a loaded machine). */
+export async function sippListening(run: SippRun, timeoutMs = 5000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!udpBound(run.port)) {
+    if (run.proc.child.exitCode !== null) throw new Error(`sipp exited before listening: ${run.proc.output().slice(-2000)}`);
+    if (Date.now() > until) throw new Error(`sipp not listening on ${run.port} after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
 export function sippErrors(run: SippRun): string {
   try {
     const dir = run.proc.child.spawnargs[run.proc.child.spawnargs.indexOf('-error_file') + 1];

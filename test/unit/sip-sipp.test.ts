@@ -65,25 +65,49 @@ function tinyUas(s: SipStack): { answered: number; byes: number } {
   return stats;
 }
 
-async function sipp(scenario: 'uac' | 'uas', target: string | undefined, extra: string[], port?: number): Promise<{ code: number | null; errors: string; output: string }> {
-  const dir = mkdtempSync(join(tmpdir(), 'sipp-stack-'));
-  cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
-  const sipPort = port ?? (await freePort());
-  const mediaPort = await freePort();
-  const p = run(
-    'sipp',
-    ['-sn', scenario, ...(target ? [target] : []), '-i', '127.0.0.1', '-p', String(sipPort), '-mi', '127.0.0.1', '-mp', String(mediaPort), '-nostdin', '-timeout', '40s', '-timeout_error', '-trace_err', '-error_file', join(dir, 'err.log'), ...extra],
-    { cwd: dir },
-  );
-  cleanup.push(() => p.stop('SIGKILL'));
-  const code = await p.exited;
-  let errors = '';
-  try {
-    errors = readFileSync(join(dir, 'err.log'), 'utf8').slice(-3000);
-  } catch {
-    /* no errors logged */
+interface SippResult {
+  code: number | null;
+  errors: string;
+  output: string;
+}
+
+/** sipp exits 254/255 when it cannot bind its SIP or media sockets (ports taken by parallel tests meanwhile). */
+const BIND_FAILURE = new Set([254, 255]);
+
+/**
+ * Starts sipp on fresh loopback ports, retrying with new ports when it fails to bind; returns once
+ * sipp is up (a UAS is then listening on `port`), with `done` resolving to its exit status.
+ */
+async function startSipp(scenario: 'uac' | 'uas', target: string | undefined, extra: string[]): Promise<{ port: number; done: Promise<SippResult> }> {
+  for (let attempt = 0; ; attempt++) {
+    const dir = mkdtempSync(join(tmpdir(), 'sipp-stack-'));
+    cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
+    const port = await freePort();
+    const mediaPort = await freePort();
+    const p = run(
+      'sipp',
+      ['-sn', scenario, ...(target ? [target] : []), '-i', '127.0.0.1', '-p', String(port), '-mi', '127.0.0.1', '-mp', String(mediaPort), '-nostdin', '-timeout', '40s', '-timeout_error', '-trace_err', '-error_file', join(dir, 'err.log'), ...extra],
+      { cwd: dir },
+    );
+    cleanup.push(() => p.stop('SIGKILL'));
+    const result = p.exited.then((code): SippResult => {
+      let errors = '';
+      try {
+        errors = readFileSync(join(dir, 'err.log'), 'utf8').slice(-3000);
+      } catch {
+        /* no errors logged */
+      }
+      return { code, errors, output: p.output().slice(-3000) };
+    });
+    // a bind failure shows within a few hundred ms; a UAS that is still running then is listening
+    const early = await Promise.race([result, new Promise<undefined>((r) => setTimeout(() => r(undefined), 400))]);
+    if (early && BIND_FAILURE.has(early.code ?? 0) && attempt < 3) continue;
+    return { port, done: result };
   }
-  return { code, errors, output: p.output().slice(-3000) };
+}
+
+async function sipp(scenario: 'uac' | 'uas', target: string | undefined, extra: string[]): Promise<SippResult> {
+  return (await startSipp(scenario, target, extra)).done;
 }
 
 describe('interop with sipp', () => {
@@ -122,12 +146,13 @@ describe('interop with sipp', () => {
   });
 
   it('the stack as UAC against sipp -sn uas with -lost 10 (Timer A/E retransmissions, re-ACK of 2xx)', async () => {
-    const s = await startStack();
+    // T1 = 100 ms: sipp's UAS keeps a finished call only 4 s (timewait) instead of 64*T1, so our
+    // BYE retransmissions must fall inside that window for a lost 200 to be recovered
+    const s = await startStack({ timers: { T1: 100, T2: 4000, T4: 5000 } });
     cleanup.push(() => s.stop());
-    const sippPort = await freePort();
     const calls = 10;
-    const uas = sipp('uas', undefined, ['-m', String(calls), '-lost', '10'], sippPort);
-    await new Promise((r) => setTimeout(r, 300)); // sipp binds its port
+    const uas = await startSipp('uas', undefined, ['-m', String(calls), '-lost', '10']);
+    const sippPort = uas.port;
     const target = `sip:service@127.0.0.1:${sippPort}`;
     const dest = s.resolveTarget(target);
     const one = () =>
@@ -161,7 +186,7 @@ describe('interop with sipp', () => {
       });
     const results = await Promise.all(Array.from({ length: calls }, (_, i) => new Promise((r) => setTimeout(r, i * 30)).then(one)));
     expect(results).toEqual(Array(calls).fill(200));
-    const r = await uas;
+    const r = await uas.done;
     expect(r.code, r.errors || r.output).toBe(0);
   });
 });

@@ -1,5 +1,5 @@
 import type { Skills } from '../../agents/agent-schema.js';
-import { byIdle, ranked, type RoutingAgent, type RoutingStrategy } from './types.js';
+import { byIdle, CANDIDATES, type RoutingAgent, type RoutingStrategy } from './types.js';
 
 /** The queue's required skills merged with the call's own (the higher minimum wins). */
 export function requiredSkills(queueSkills: Skills, callSkills: Skills): Skills {
@@ -8,32 +8,34 @@ export function requiredSkills(queueSkills: Skills, callSkills: Skills): Skills 
   return out;
 }
 
-/** Sum of the agent's levels in the required skills, or -1 when a skill is missing or below its minimum. */
-export function skillScore(agent: RoutingAgent, required: Skills): number {
-  let score = 0;
-  for (const [skill, min] of Object.entries(required)) {
-    const level = agent.skills[skill] ?? 0;
-    if (level < min) return -1;
-    score += level;
-  }
-  return score;
-}
-
 /** Only agents meeting every required skill at its minimum level; the best levels first, then longest idle. */
 export const skillsBased: RoutingStrategy = {
   name: 'skills-based',
   needsSkills: true,
   pick: ({ agents, queue, call }) => {
-    const req = requiredSkills(queue.requiredSkills, call.requiredSkills);
-    const scored = new Map<string, number>();
-    const fit: RoutingAgent[] = [];
+    const req = Object.entries(requiredSkills(queue.requiredSkills, call.requiredSkills));
+    const scored: { a: RoutingAgent; s: number }[] = [];
     for (const a of agents) {
-      const s = skillScore(a, req);
-      if (s >= 0) {
-        scored.set(a.id, s);
-        fit.push(a);
+      let s = 0;
+      for (const [skill, min] of req) {
+        const level = a.skills[skill] ?? 0;
+        if (level < min) { s = -1; break; }
+        s += level;
+      }
+      if (s >= 0) scored.push({ a, s });
+    }
+    // keep the best few by score in one pass (a queue may have a thousand idle agents)
+    const top: { a: RoutingAgent; s: number }[] = [];
+    const better = (x: { a: RoutingAgent; s: number }, y: { a: RoutingAgent; s: number }) => y.s - x.s || byIdle(x.a, y.a);
+    for (const x of scored) {
+      if (top.length < CANDIDATES) {
+        top.push(x);
+        top.sort(better);
+      } else if (better(x, top[top.length - 1]) < 0) {
+        top[top.length - 1] = x;
+        top.sort(better);
       }
     }
-    return ranked(fit, (a, b) => scored.get(b.id)! - scored.get(a.id)! || byIdle(a, b));
+    return { agentIds: top.map((x) => x.a.id), mode: 'first' };
   },
 };

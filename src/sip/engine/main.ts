@@ -3,7 +3,7 @@ import { startEngine } from './engine.js';
 import type { Transport } from './message.js';
 
 /**
- * CLI: `npm run engine`. Env: DRACHTIO_HOST (127.0.0.1), DRACHTIO_PORT (9022), DRACHTIO_SECRET (required),
+ * CLI: `npm run engine`. Env: DRACHTIO_HOST (127.0.0.1), DRACHTIO_PORT (9022), DRACHTIO_SECRET (cymru, as src/config.ts),
  * SIP_HOST (127.0.0.1), SIP_PORT (5060), SIP_TRANSPORTS (udp,tcp), ACK_TIMEOUT_MS, LOG_LEVEL.
  */
 const log = pino({ level: process.env.LOG_LEVEL ?? 'info' });
@@ -17,8 +17,9 @@ function intEnv(name: string, dflt: number): number {
 }
 
 async function main(): Promise<void> {
-  const secret = process.env.DRACHTIO_SECRET;
-  if (!secret) throw new Error('DRACHTIO_SECRET is required');
+  // same default as src/config.ts (drachtio-server's own default); say so loudly
+  const secret = process.env.DRACHTIO_SECRET || 'cymru';
+  if (!process.env.DRACHTIO_SECRET) log.warn('DRACHTIO_SECRET not set: using the default secret');
   const transports = (process.env.SIP_TRANSPORTS ?? 'udp,tcp').split(',').map((t) => t.trim().toLowerCase()) as Transport[];
   if (transports.some((t) => t !== 'udp' && t !== 'tcp')) throw new Error('SIP_TRANSPORTS may only list udp and tcp');
   const ack = process.env.ACK_TIMEOUT_MS ? Number(process.env.ACK_TIMEOUT_MS) : undefined;

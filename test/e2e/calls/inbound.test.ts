@@ -34,7 +34,7 @@ describe('inbound calls over real SIP/RTP', () => {
   it('a wrong password is refused (403) and nothing is stored', async () => {
     const bad = await startBaresip({ user: 'agent1', password: 'wrong', server: `127.0.0.1:${stack.sipPort}`, audioFile: agentTone });
     try {
-      await bad.waitEvent('REGISTER_FAIL', 10_000);
+      await bad.waitEvent('REGISTER_FAIL', 20_000);
       expect(stack.bindings.has('A-1')).toBe(false);
     } finally {
       await bad.stop();
@@ -43,7 +43,7 @@ describe('inbound calls over real SIP/RTP', () => {
 
   it('baresip registers as agent1 with digest auth; the contact lands in the sink', async () => {
     agent = await startBaresip({ user: 'agent1', password: 'agent1-secret', server: `127.0.0.1:${stack.sipPort}`, audioFile: agentTone, regint: 300 });
-    await agent.waitEvent('REGISTER_OK', 10_000);
+    await agent.waitEvent('REGISTER_OK', 20_000);
     const b = stack.bindings.get('A-1');
     expect(b?.expires).toBe(300);
     expect(b?.contact).toMatch(new RegExp(`^sip:agent1[^@]*@127\\.0\\.0\\.1:${agent.sipPort}`));

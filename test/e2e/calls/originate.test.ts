@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { statSync } from 'node:fs';
 import { startCallStack, toneUlaw, toneWav, audibleStats, type CallStack } from './stack.js';
 import { startBaresip } from '../../support/baresip.js';
-import { runSipp, sippErrors } from '../../support/sipp-calls.js';
+import { runSipp, sippErrors, sippListening } from '../../support/sipp-calls.js';
 import { TollFraudError } from '../../../src/calls/originator.js';
 import type { CallChannel } from '../../../src/calls/call-channel.js';
 
@@ -24,7 +24,7 @@ afterAll(async () => {
 describe('originate over real SIP/RTP', () => {
   it('answered: the callee gets our anchored offer, hears a prompt, we hang up with BYE', async () => {
     const uas = await runSipp({ scenario: scenario('uas-answer.xml'), timeoutS: 30 });
-    await new Promise((r) => setTimeout(r, 300)); // sipp binds its port
+    await sippListening(uas);
     const r = await stack.originator.originate({ to: '+44 20 7946 0001', callerId: '+442000000000', trunk: `sip:{number}@127.0.0.1:${uas.port}`, ringTimeoutMs: 5000, headers: { 'X-Campaign': 'e2e' } });
     expect(r.outcome).toBe('answered');
     const call = (r as { call: CallChannel }).call;
@@ -50,7 +50,7 @@ describe('originate over real SIP/RTP', () => {
     try {
       await agent.waitEvent('REGISTER_OK', 10_000);
       const uas = await runSipp({ scenario: scenario('uas-answer-talk.xml'), vars: { TONE: customerTone }, timeoutS: 30 });
-      await new Promise((r) => setTimeout(r, 300));
+      await sippListening(uas);
       const r = await stack.originator.originate({ to: '+442079460010', callerId: '+442000000000', trunk: `sip:{number}@127.0.0.1:${uas.port}`, ringTimeoutMs: 5000 });
       expect(r.outcome).toBe('answered');
       const call = (r as { call: CallChannel }).call;
@@ -79,7 +79,7 @@ describe('originate over real SIP/RTP', () => {
 
   it('busy: 486 -> busy', async () => {
     const uas = await runSipp({ scenario: scenario('uas-busy.xml'), timeoutS: 20 });
-    await new Promise((r) => setTimeout(r, 300));
+    await sippListening(uas);
     const r = await stack.originator.originate({ to: '+442079460002', callerId: '+442000000000', trunk: `sip:{number}@127.0.0.1:${uas.port}`, ringTimeoutMs: 5000 });
     expect(r).toEqual({ outcome: 'busy', sipStatus: 486 });
     expect(await uas.done, sippErrors(uas)).toBe(0);
@@ -87,7 +87,7 @@ describe('originate over real SIP/RTP', () => {
 
   it('no answer: rings past ringTimeoutMs -> CANCEL -> no-answer (487)', async () => {
     const uas = await runSipp({ scenario: scenario('uas-no-answer.xml'), timeoutS: 20 });
-    await new Promise((r) => setTimeout(r, 300));
+    await sippListening(uas);
     const t0 = Date.now();
     const r = await stack.originator.originate({ to: '+442079460003', callerId: '+442000000000', trunk: `sip:{number}@127.0.0.1:${uas.port}`, ringTimeoutMs: 1500 });
     expect(r).toEqual({ outcome: 'no-answer', sipStatus: 487 });

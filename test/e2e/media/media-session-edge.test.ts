@@ -13,6 +13,7 @@ import { RtpCallMedia } from '../../../src/media/rtp-call-media.js';
 import { MediaSession } from '../../../src/media/media-session.js';
 import { audioEndpoint } from '../../../src/media/sdp.js';
 import { RecordingStore } from '../../../src/recording/recording-store.js';
+import { recoverOrphanRecordings } from '../../../src/recording/call-recorder.js';
 import { decodeWav } from '../../../src/media/wav.js';
 import { testRedis } from '../../support/redis.js';
 import { readFileSync } from 'node:fs';
@@ -122,6 +123,41 @@ describe('media session edge cases on a real rtpengine', () => {
       const from = Math.round(((t0 - Date.parse(rec!.startedAt)) / 1000 + 0.2) * 8000);
       expect(toneRatio(left.subarray(from, from + 6400), 400)).toBeGreaterThan(0.8);
       expect(toneRatio(right.subarray(from, from + 6400), 1000)).toBeGreaterThan(0.8);
+    } finally {
+      await r.cleanup();
+    }
+  });
+
+  it('a recording orphaned by a crash is converted later from its pending entry', async () => {
+    const r = testRedis();
+    try {
+      const store = new RecordingStore(r.redis, r.keys, { defaultRetentionDays: 1 });
+      const recordingsDir = join(work, 'rec-orphan');
+      const caller = await phone();
+      const agent = await phone();
+      const m = new RtpCallMedia('orphan-1', { client, dtmf, log, recording: { store, spoolDir: rtpe.spoolDir, recordingsDir } });
+      caller.target(await m.answerPrimary(caller.sdp(), 'c'));
+      agent.target(await m.offerPeer());
+      await m.peerAnswered(agent.sdp(), 'a');
+      await m.startRecording({ queueId: 'q9', noticePlayed: true });
+      const s1 = caller.startTone(400);
+      const s2 = agent.startTone(1000);
+      const t0 = Date.now();
+      await sleep(1000);
+      s1();
+      s2();
+      // the process "dies": nobody calls m.close(); rtpengine's own timeout would reap the call
+      expect(await recoverOrphanRecordings({ client, store, spoolDir: rtpe.spoolDir, recordingsDir, log })).toMatchObject({ recovered: [], waiting: 1 });
+      await client.delete({ callId: 'orphan-1' });
+      const { recovered } = await recoverOrphanRecordings({ client, store, spoolDir: rtpe.spoolDir, recordingsDir, log });
+      expect(recovered).toHaveLength(1);
+      expect(recovered[0]).toMatchObject({ callId: 'orphan-1', queueId: 'q9', noticePlayed: true });
+      expect(await store.listPending()).toEqual([]);
+      const [left, right] = decodeWav(readFileSync(recovered[0].path)).channels;
+      const from = Math.round(((t0 - Date.parse(recovered[0].startedAt)) / 1000 + 0.2) * 8000);
+      expect(toneRatio(left.subarray(from, from + 4800), 400)).toBeGreaterThan(0.8);
+      expect(toneRatio(right.subarray(from, from + 4800), 1000)).toBeGreaterThan(0.8);
+      await m.close();
     } finally {
       await r.cleanup();
     }

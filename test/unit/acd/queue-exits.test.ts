@@ -203,4 +203,13 @@ describe('queue exits, overflow, announcements, owner-first and ring-all', () =>
       await p;
     });
   });
+
+  it('a call-control failure during the offer ends with outcome error and frees the agent', async () => {
+    await c.queue({ id: 'q', name: 'Q' });
+    await c.agent('a1', { queues: ['q'] });
+    const call = new FakeCall({ script: () => { throw new Error('media server down'); } });
+    expect(await c.a.service.enqueue(call, { queueId: 'q' })).toMatchObject({ outcome: 'error', reason: 'internal' });
+    expect((await c.a.agentState.get('a1')).state).toBe('available');
+    expect(await c.a.stats.stats('q')).toMatchObject({ waiting: 0 });
+  });
 });

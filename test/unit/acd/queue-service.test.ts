@@ -213,7 +213,7 @@ describe('QueueService.enqueue with fake call channels', () => {
     expect(got).toEqual(['r1', 'r2', 'r3', 'r1']);
   });
 
-  it('fewest-calls and least-talk-time read the agents\' daily totals', async () => {
+  it('fewest-calls and least-talk-time rank by the agents\' daily totals', async () => {
     await c.queue({ id: 'q', name: 'Q', strategy: 'fewest-calls', wrapUpSec: 0 });
     await c.agent('busy', { queues: ['q'] });
     await c.agent('fresh', { queues: ['q'] });
@@ -230,6 +230,25 @@ describe('QueueService.enqueue with fake call channels', () => {
     expect(agentOf(call.bridgedTo!)).toBe('fresh');
     call.agentHangup();
     await p;
+
+    // least-talk-time: 'fresh' has one short call now, 'talker' one long call; 'busy' two very short ones
+    await c.queue({ id: 'lt', name: 'LT', strategy: 'least-talk-time', wrapUpSec: 0 });
+    await c.agent('talker', { queues: ['lt'] });
+    await c.a.agentState.transition('talker', 'on-call');
+    await sleep(150);
+    await c.a.agentState.transition('talker', 'available');
+    await c.a.agents.upsert({ id: 'busy', name: 'busy', sipUsername: 'busy', sipPassword: 'busy-secret-pw', skills: {}, queues: ['q', 'lt'] });
+    await until(async () => (await c.a.agentState.get('fresh')).state === 'available', 2000, 'fresh available');
+    await c.a.agents.upsert({ id: 'fresh', name: 'fresh', sipUsername: 'fresh', sipPassword: 'fresh-secret-pw', skills: {}, queues: ['q', 'lt'] });
+    const totals = await Promise.all(['busy', 'fresh', 'talker'].map((id) => c.a.agentState.dayTotals(id)));
+    expect(totals[2].talkMs).toBeGreaterThan(Math.max(totals[0].talkMs, totals[1].talkMs));
+    const expected = totals[0].talkMs <= totals[1].talkMs ? 'busy' : 'fresh';
+    const call2 = new FakeCall();
+    const p2 = c.a.service.enqueue(call2, { queueId: 'lt' });
+    await until(() => !!call2.bridgedTo, 2000, 'answered');
+    expect(agentOf(call2.bridgedTo!)).toBe(expected);
+    call2.agentHangup();
+    await p2;
   });
 
   it('random: picks through the injected random source', async () => {

@@ -49,6 +49,11 @@ describe('calling windows in the lead local time', () => {
     expect(nextAllowedTime(at('2026-03-07T06:00:00Z'), 'America/New_York', W)).toBe(at('2026-03-07T14:00:00Z'));
     // 2026-11-01 fall back: 09:00 EST = 14:00Z.
     expect(nextAllowedTime(at('2026-11-01T05:30:00Z'), 'America/New_York', W)).toBe(at('2026-11-01T14:00:00Z'));
+    // Los Angeles on its spring-forward day, asked just after the jump (found by the property test):
+    // 09:00 PDT = 16:00Z, not 17:00Z.
+    expect(nextAllowedTime(at('2026-03-08T10:01:21Z'), 'America/Los_Angeles', W)).toBe(at('2026-03-08T16:00:00Z'));
+    // Sydney (southern hemisphere) falls back on 2026-04-05: 09:00 AEST = 23:00Z the day before.
+    expect(nextAllowedTime(at('2026-04-04T16:00:00Z'), 'Australia/Sydney', W)).toBe(at('2026-04-04T23:00:00Z'));
     // London 2026-03-29 spring forward: 09:00 BST = 08:00Z.
     expect(nextAllowedTime(at('2026-03-29T00:30:00Z'), 'Europe/London', W)).toBe(at('2026-03-29T08:00:00Z'));
     expect(isWithinCallingWindow(at('2026-03-29T07:59:00Z'), 'Europe/London', W)).toBe(false);
@@ -80,6 +85,6 @@ describe('calling windows in the lead local time', () => {
         // Sample the gap: nothing allowed before n (checked every 10 minutes).
         for (let x = t; x < n! - 60_000; x += 10 * 60_000) expect(isWithinCallingWindow(x, zone, W)).toBe(false);
       },
-    ), { numRuns: 200 });
+    ), { numRuns: 500 });
   });
 });

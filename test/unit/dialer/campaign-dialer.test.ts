@@ -129,6 +129,25 @@ describe('CampaignDialer with a fake originator and agent pool', () => {
     expect((await s.leads.findByPhone(c.id, '+8613500000001'))?.nextAttemptAt).toBe(Date.parse('2026-11-25T01:00:00Z'));
   });
 
+  it('a call answered after the window closed is counted as outside hours in the report figures', async () => {
+    const c = await setup({ dialMode: 'predictive', ringTimeoutMs: 15_000 }, 'phone\n13500000002\n');
+    let now = Date.parse('2026-11-24T12:59:30Z'); // 20:59:30 Shanghai: 15 s of ringing still ends before 21:00
+    const moving: Clock = { ...clock, now: () => now };
+    const orig = new ScriptedOriginator(() => 'answered');
+    const slow = { originate: async (req: Parameters<ScriptedOriginator['originate']>[0]) => {
+      now = Date.parse('2026-11-24T13:00:20Z'); // the trunk was slow: answered at 21:00:20
+      return orig.originate(req);
+    } };
+    const agents = new FakeAgents(['a1']);
+    const dialer = new CampaignDialer({ campaign: c, clock: moving, originator: slow, agents, leads: s.leadQueue, log, pacer: forced(1), callStats: s.callStats });
+    expect(await dialer.tick()).toBe(1);
+    await until(() => agents.connected.length === 1);
+    const totals = await s.callStats.totals(c.id, now - 3600_000, now + 3600_000);
+    expect(totals).toMatchObject({ dialed: 1, answered: 1, outsideHours: 1 });
+    (agents.connected[0].call as FakeCall).remoteHangup();
+    await dialer.stop();
+  });
+
   it('agentless: the IVR flow runs on the answered call; the opt-out key puts the number on the DNC list', async () => {
     const c = await setup({ dialMode: 'agentless', agentlessFlowId: 'payment-reminder', agentlessLines: 2 }, 'phone\n13400000001\n13400000002\n');
     const orig = new ScriptedOriginator(() => 'answered');

@@ -110,6 +110,15 @@ describe('callbacks', () => {
     expect(cb.source).toBe('queue');
   });
 
+  it('agent disposition "callback": owner-only, one callback however often the disposition is re-sent', async () => {
+    const d = { leadId: 'L7', phone: '13800138009', agentId: 'a7', callbackAt: Date.now() + 86_400_000, ownerOnly: true, callId: 'c-77', campaignId: 'camp1' };
+    const a = await s.callbacks.fromDisposition(d);
+    const b = await s.callbacks.fromDisposition(d);
+    expect(b.id).toBe(a.id);
+    expect(a).toMatchObject({ ownerAgentId: 'a7', ownerOnly: true, source: 'agent', campaignId: 'camp1', phone: '+8613800138009', status: 'scheduled' });
+    expect(await s.callbacks.list({ leadId: 'L7' })).toHaveLength(1);
+  });
+
   it('follow-up plan: one callback per step; closing the lead cancels the rest', async () => {
     const DAY = 24 * 3600_000;
     const { plan } = await s.plans.create({ leadId: 'L1', phone: '+8613800138008', ownerAgentId: 'a4', steps: [{ afterMs: 2 * DAY }, { afterMs: 7 * DAY, note: 'week' }], createdBy: 'a4', idempotencyKey: 'plan-L1' });
@@ -121,5 +130,24 @@ describe('callbacks', () => {
     expect(closed.cancelledCallbacks.sort()).toEqual(plan.steps.map((x) => x.callbackId).sort());
     expect((await s.plans.get(plan.id))!.status).toBe('completed');
     for (const st of plan.steps) expect((await s.callbacks.get(st.callbackId))!.status).toBe('cancelled');
+  });
+});
+
+describe('agent feed', () => {
+  it('changes are published to the owner topic without the phone; feed commands act on own callbacks only', async () => {
+    const { CallbackFeed, callbackFeedMessageSchema } = await import('../../../src/scheduler/callback-feed.js');
+    const { CallbackService } = await import('../../../src/scheduler/callback-service.js');
+    const feedBus = new FakeBus();
+    const svc = new CallbackService({ store: s.callbackStore, bus: feedBus });
+    const { callback } = await svc.create({ phone: '+8613800138010', timezone: 'Asia/Shanghai', ownerAgentId: 'a8', dueAt: Date.now() + 2 * 3600_000, source: 'agent', createdBy: 'a8' });
+    const feed = new CallbackFeed(svc);
+    const list = await feed.handle({ sub: 'u8', role: 'agent', agentId: 'a8' }, callbackFeedMessageSchema.parse({ type: 'callbacks.list' }));
+    expect('callbacks' in list && list.callbacks.map((c) => [c.id, c.phone])).toEqual([[callback.id, '+*********8010']]);
+    await expect(feed.handle({ sub: 'u9', role: 'agent', agentId: 'a9' }, callbackFeedMessageSchema.parse({ type: 'callbacks.cancel', callbackId: callback.id }))).rejects.toThrow(/not found/);
+    const due = new Date(Date.now() + 5 * 3600_000).toISOString();
+    await feed.handle({ sub: 'u8', role: 'agent', agentId: 'a8' }, callbackFeedMessageSchema.parse({ type: 'callbacks.reschedule', callbackId: callback.id, dueAt: due }));
+    await feed.handle({ sub: 'sup', role: 'supervisor' }, callbackFeedMessageSchema.parse({ type: 'callbacks.cancel', callbackId: callback.id }));
+    expect(feedBus.events.map((e) => `${e.topic} ${e.event.type}`)).toEqual(['agent:a8 callback.created', 'agent:a8 callback.rescheduled', 'agent:a8 callback.cancelled']);
+    expect(feedBus.events.every((e) => !('phone' in e.event))).toBe(true);
   });
 });
