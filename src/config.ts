@@ -39,6 +39,12 @@ export const configSchema = z.object({
   RECORDING_RETENTION_DAYS: z.coerce.number().int().positive().default(90),
   SCHEDULER_PREFIX: z.string().min(1).default('cti-bull'),
   IVR_MAX_STEPS: z.coerce.number().int().positive().default(500),
+  /** Caller ID of scheduled callbacks (to the customer). */
+  CALLBACK_CALLER_ID: z.string().regex(/^\+\d{6,15}$/).default('+861000000000'),
+  /** ACD queue for callbacks that name none (queued for any agent when the owner is not free). */
+  CALLBACK_QUEUE_ID: z.string().min(1).max(64).default('callbacks'),
+  /** How long the owner sees a callback preview before the customer is dialled (ms). */
+  CALLBACK_PREVIEW_MS: z.coerce.number().int().min(0).default(3000),
 });
 
 export type Config = z.infer<typeof configSchema>;

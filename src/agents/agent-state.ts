@@ -49,7 +49,10 @@ export interface TransitionOptions {
   /** Previous states allowed; omitted = any. */
   from?: AgentState[];
   reason?: string;
-  /** Only if the agent is still attached to this call (guards late timers and stale offers). */
+  /**
+   * The call this transition is about: refused when the agent is attached to another call (guards late timers
+   * and stale offers); recorded on the agent when entering reserved, on-call or wrap-up.
+   */
   callId?: string;
   unanswered?: 'keep' | 'reset' | 'incr';
 }

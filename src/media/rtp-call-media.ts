@@ -26,7 +26,7 @@ export interface RtpMediaDeps {
   };
   /** ng flags for offer/answer (default DEFAULT_FLAGS of media-session.ts). */
   flags?: string[];
-  /** Same hook as src/calls/rtp-media-adapter.ts: told when a call starts recording. */
+  /** Told when a call starts recording (after rtpengine accepted it). */
   onRecordingStarted?: (rtpengineCallId: string, meta: RecordingMeta) => void | Promise<void>;
 }
 
@@ -104,6 +104,19 @@ export class RtpCallMedia implements CallMedia {
     if (this.session.closed) return { interrupted: true };
     const r = await this.player.play({ files, to: PRIMARY_TAG, block: this.session.hasPeer ? [PEER_TAG] : [], bargeIn: opts.bargeIn });
     return { interrupted: r.interrupted };
+  }
+
+  /**
+   * RFC 2833 digits injected towards one leg (e.g. navigating a remote IVR after a transfer). rtpengine's
+   * `play DTMF` injects into the media *from* the given tag, so the other leg's tag is used; that leg must
+   * be sending RTP (rtpengine 10.5: "No SSRC context present for DTMF injection" otherwise).
+   */
+  async sendDigits(to: 'primary' | 'peer', digits: string, durationMs = 160): Promise<void> {
+    const fromTag = to === 'primary' ? PEER_TAG : PRIMARY_TAG;
+    for (const code of digits) {
+      await this.deps.client.playDtmf({ callId: this.callId, fromTag, code, durationMs });
+      await new Promise((r) => setTimeout(r, durationMs + 80));
+    }
   }
 
   stopPlayback(): Promise<void> {

@@ -50,3 +50,16 @@ export function dncOptOut(dnc: DncStore): OptOutSink {
     },
   };
 }
+
+/** Campaign ids resolve to the campaign's windows and prefixes (src/dialer CampaignStore fits). */
+export function campaignScopes(campaigns: { get(id: string): Promise<ScopeRules | null> }, fallback?: ScopeRules): ScopeResolver {
+  return async (id) => {
+    const c = await campaigns.get(id);
+    return c ? { callingWindows: c.callingWindows, allowedPrefixes: c.allowedPrefixes } : fallback ?? null;
+  };
+}
+
+/** Rules for callbacks without a campaign (scope 'callbacks' by default): configured windows and prefixes. */
+export function withScope(scopeId: string, rules: ScopeRules, next: ScopeResolver): ScopeResolver {
+  return async (id) => (id === scopeId ? rules : next(id));
+}

@@ -4,7 +4,9 @@ import type { EventBus } from '../events/bus.js';
 import type { CallbackRequester } from '../ivr/ports.js';
 import type { CallbackSink } from '../queue/ports.js';
 import type { QueueService } from '../queue/queue-service.js';
+import type { CampaignStore } from '../dialer/campaign-store.js';
 import type { CallbackService } from './callback-service.js';
+import { campaignScopes, type ScopeResolver } from './compliance-adapter.js';
 import type { AgentAvailability, EventPublisher, Originator, QueueEntry } from './ports.js';
 
 /**
@@ -25,3 +27,6 @@ export function agentAvailability(states: AgentStateService): AgentAvailability 
 export function callbackSinks(callbacks: CallbackService): { queue: CallbackSink; ivr: CallbackRequester } {
   return { queue: callbacks, ivr: callbacks };
 }
+
+/** Campaign calling windows and prefixes for DialGuard (callbacks carrying a campaignId). */
+export const campaignRules = (campaigns: CampaignStore): ScopeResolver => campaignScopes(campaigns);

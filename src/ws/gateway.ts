@@ -18,7 +18,10 @@ export interface SocketLike {
 
 export interface GatewayOptions {
   bus: { onEvent(l: BusListener): Promise<() => void> };
-  agentState: { request(agentId: string, state: RequestableState, reason?: string): Promise<AgentTransition> };
+  agentState: {
+    request(agentId: string, state: RequestableState, reason?: string): Promise<AgentTransition>;
+    get(agentId: string): Promise<{ state: string; since: number; reason?: string }>;
+  };
   stats: { stats(queueId: string): Promise<{ [k: string]: unknown }> };
   log: Logger;
   /** Live stats refresh for subscribed queues (ms); the figures are never older than this. */
@@ -80,7 +83,15 @@ export class WsGateway {
     if (principal.agentId) this.index(this.byAgent, principal.agentId, client);
     socket.on('message', (data) => void this.onMessage(client, data));
     socket.on('close', () => this.detach(client));
-    this.send(client, { type: 'hello', role: principal.role, ...(principal.agentId ? { agentId: principal.agentId } : {}) });
+    void this.hello(client);
+  }
+
+  /** Greets with the agent's current state, so a reconnecting softphone UI starts from the truth. */
+  private async hello(c: Client): Promise<void> {
+    const { role, agentId } = c.principal;
+    let status: { state: string; since: number; reason?: string } | undefined;
+    if (agentId) status = await this.o.agentState.get(agentId).catch(() => undefined);
+    this.send(c, { type: 'hello', role, ...(agentId ? { agentId } : {}), ...(status ? { status } : {}) });
   }
 
   private detach(c: Client): void {

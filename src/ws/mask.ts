@@ -1,7 +1,7 @@
 import { maskPhone, type Role } from '../auth/roles.js';
 
 /** Fields that carry a customer's number anywhere in an event (screen pops, customer records). */
-const PHONE_KEYS = new Set(['callerNumber', 'phone', 'phones', 'remoteNumber', 'mobile', 'altPhone', 'customerPhone']);
+const PHONE_KEYS = new Set(['callerNumber', 'caller', 'phone', 'phones', 'remoteNumber', 'mobile', 'altPhone', 'customerPhone']);
 
 /** A copy of the event with phone numbers masked for the role (agents see the last 4 digits only). */
 export function maskEvent<T>(value: T, role: Role, key?: string): T {

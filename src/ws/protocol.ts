@@ -19,7 +19,7 @@ export const clientMessageSchema = z.discriminatedUnion('type', [
 export type ClientMessage = z.infer<typeof clientMessageSchema>;
 
 export type ServerMessage =
-  | { type: 'hello'; role: string; agentId?: string }
+  | { type: 'hello'; role: string; agentId?: string; status?: { state: string; since: number; reason?: string } }
   | { type: 'ack'; id?: string | number; [k: string]: unknown }
   | { type: 'error'; id?: string | number; error: string; message: string }
   | { type: 'event'; topic: string; event: Record<string, unknown> }

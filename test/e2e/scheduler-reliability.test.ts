@@ -137,3 +137,45 @@ describe('scheduler reliability (real Redis, worker child processes)', () => {
     await server.stop('SIGTERM', 5000);
   }, 90_000);
 });
+
+describe('scheduler service under SIGKILL (real callback handlers)', () => {
+  it('every callback ends done once; every extra dial is one recorded as interrupted, none silent', async () => {
+    const { testScheduler } = await import('../support/scheduler-fakes.js');
+    const t = testScheduler();
+    cleanups.push(() => t.cleanup());
+    const ids: string[] = [];
+    for (let i = 0; i < 60; i++) {
+      const { callback } = await t.s.callbacks.create({ phone: `+86138001380${String(i).padStart(2, '0')}`, timezone: 'Asia/Shanghai', dueAt: Date.now() + 1500 + i * 30, source: 'api', createdBy: 'test' });
+      ids.push(callback.id);
+    }
+    const start = () => {
+      const p = run(process.execPath, ['--import', 'tsx', new URL('../support/scheduler-service-worker.ts', import.meta.url).pathname], {
+        env: { ...process.env, REDIS_URL, KEY_PREFIX: t.r.prefix, BULL_PREFIX: t.bullPrefix },
+      });
+      procs.push(p);
+      return p;
+    };
+    const first = start();
+    await first.waitFor(/ready/, 20_000);
+    await waitFor(async () => (await t.r.redis.llen(`${t.r.prefix}dials`)) >= 20, 20_000, '20 dials');
+    const from = first.output().length;
+    const m = await waitFor(async () => first.output().slice(from).match(/dialing (cb-\S+)/), 10_000, 'a dial in progress');
+    first.child.kill('SIGKILL');
+    await first.exited;
+    const second = start();
+    await second.waitFor(/ready/, 20_000);
+    const all = async () => Promise.all(ids.map((id) => t.s.callbacks.get(id)));
+    await waitFor(async () => (await all()).every((c) => c?.status === 'done'), 40_000, 'all callbacks done');
+
+    const dials = await t.r.redis.lrange(`${t.r.prefix}dials`, 0, -1);
+    for (const cb of await all()) {
+      const events = cb!.history.map((h) => h.event);
+      expect(events.filter((e) => e === 'done')).toHaveLength(1);
+      const interrupted = cb!.history.filter((h) => h.event === 'retry' && h.detail?.includes('interrupted')).length;
+      expect(dials.filter((d) => d === cb!.id)).toHaveLength(1 + interrupted);
+    }
+    const killed = (await t.s.callbacks.get(m[1]))!;
+    expect(killed.history.map((h) => h.event)).toEqual(['created', 'retry', 'done']);
+    await second.stop();
+  }, 90_000);
+});

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { connect, type Socket } from 'node:net';
+import { connect, createServer, type Socket } from 'node:net';
 import { mkdtempSync, readdirSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -48,7 +48,7 @@ export interface Baresip {
 /** A real softphone (baresip 1.0) with a private config dir, controlled by netstring JSON over ctrl_tcp. */
 export async function startBaresip(o: BaresipOptions): Promise<Baresip> {
   const dir = mkdtempSync(join(tmpdir(), 'baresip-'));
-  const sipPort = await freePort();
+  const sipPort = await freePortPair();
   const ctrlPort = await freePort();
   const rtp = await freeUdpRange(20);
   const register = o.register ?? true;
@@ -169,6 +169,20 @@ export async function startBaresip(o: BaresipOptions): Promise<Baresip> {
     },
   };
   return b;
+}
+
+/** baresip also opens SIP/TLS on sip_listen port + 1 (no way to turn it off in 1.0): both must be free. */
+async function freePortPair(): Promise<number> {
+  for (let i = 0; i < 50; i++) {
+    const p = await freePort();
+    const nextFree = await new Promise<boolean>((resolve) => {
+      const srv = createServer();
+      srv.once('error', () => resolve(false));
+      srv.listen(p + 1, '127.0.0.1', () => srv.close(() => resolve(true)));
+    });
+    if (nextFree) return p;
+  }
+  throw new Error('no free loopback port pair for baresip');
 }
 
 export function removeDir(dir: string): void {

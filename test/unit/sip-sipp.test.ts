@@ -24,8 +24,8 @@ afterEach(async () => {
 const SDP = 'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 6000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n';
 
 /** Answers INVITE with 180 + 200 (retransmitting the 200 until ACK), BYE and others with 200. */
-function tinyUas(s: SipStack): { answered: number; byes: number } {
-  const stats = { answered: 0, byes: 0 };
+function tinyUas(s: SipStack): { answered: number; byes: number; okRetransmits: number } {
+  const stats = { answered: 0, byes: 0, okRetransmits: 0 };
   const awaitingAck = new Map<string, NodeJS.Timeout>();
   s.on('request', (req: SipMessage, txn: ServerTransaction | null, source: Endpoint) => {
     if (req.method === 'ACK') {
@@ -48,6 +48,7 @@ function tinyUas(s: SipStack): { answered: number; byes: number } {
         const dest = s.responseDestination(req, source);
         let interval = s.timers.T1;
         const again = () => {
+          stats.okRetransmits++;
           s.sendStateless(ok, dest);
           interval = Math.min(2 * interval, s.timers.T2);
           awaitingAck.set(req.callId, setTimeout(again, interval));
@@ -132,7 +133,8 @@ describe('interop with sipp', () => {
     // sipp -lost sometimes drops the last call's ACK and BYE "while sending" and still ends that
     // call successfully when -m is reached, so the last BYE may never be on the wire
     expect(stats.byes).toBeGreaterThanOrEqual(29);
-    expect(s.stats.retransmissionsAbsorbed).toBeGreaterThan(0);
+    // losses were really recovered: retransmitted requests absorbed by the stack, or 2xx resent
+    expect(s.stats.retransmissionsAbsorbed + stats.okRetransmits).toBeGreaterThan(0);
   });
 
   it('sipp -sn uac over TCP (-t t1) completes every call', async () => {

@@ -13,7 +13,9 @@ export function ownerFirst(fallback: (name: StrategyName) => RoutingStrategy): R
       const { call, queue, owner, ownerState, now } = input;
       const others = () => {
         const strategy = fallback(queue.fallbackStrategy);
-        return strategy.pick({ ...input, agents: input.agents.filter((a) => a.id !== call.ownerAgentId) });
+        // the owner is only among the agents when they already missed this call: leave them out
+        const agents = input.agents.some((a) => a.id === call.ownerAgentId) ? input.agents.filter((a) => a.id !== call.ownerAgentId) : input.agents;
+        return strategy.pick({ ...input, agents });
       };
       if (!call.ownerAgentId) return others();
       if (owner) return { agentIds: [owner.id], mode: 'first' };

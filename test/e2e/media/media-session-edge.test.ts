@@ -67,6 +67,17 @@ describe('media session edge cases on a real rtpengine', () => {
     await sleep(600);
     stop();
     expect(toneRatio(agent.audio(t0 + 100), 400)).toBeGreaterThan(0.8);
+    // digits injected towards the caller arrive as RFC 2833 events (inject-DTMF on both offer and answer)
+    const stopAgent = agent.startTone(1000);
+    await sleep(100);
+    const td = Date.now();
+    await m.sendDigits('primary', '59');
+    stopAgent();
+    expect(await (async () => {
+      for (let i = 0; i < 40 && caller.received.filter((p) => p.at >= td && p.pt === 101).length === 0; i++) await sleep(50);
+      return new Set(caller.received.filter((p) => p.at >= td && p.pt === 101).map((p) => p.payload[0]));
+    })()).toEqual(new Set([5, 9]));
+    expect(agent.received.some((p) => p.at >= td && p.pt === 101)).toBe(false);
     // the agent re-INVITEs too
     const agentAnswer = await m.reinvite('peer', agent.sdp({ sessionId: 9 }));
     expect(agentAnswer).toMatch(/m=audio \d+/);

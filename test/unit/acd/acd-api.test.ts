@@ -97,7 +97,7 @@ describe('agent and queue API routes', () => {
     await acd.directory.setRegistration('a1', 'sip:ann@127.0.0.1:5090', 120);
     const call = new FakeCall({ remoteNumber: '+15550009999' });
     const p = acd.queueService.enqueue(call, { queueId: 'sales' });
-    await until(() => !!call.bridgedTo, 2000, 'answered');
+    await until(() => !!call.bridgedTo, 5000, 'answered');
     call.agentHangup();
     await p;
 

@@ -103,6 +103,18 @@ describe('agents: store, SIP credentials, registrations, states and daily time',
     await states.request('a2', 'logged-out');
   });
 
+  it('a call id guards transitions: recorded when the agent takes a call, another call\'s id is refused', async () => {
+    await states.request('a2', 'available');
+    await states.transition('a2', 'reserved', { from: ['available'], reason: 'dialer:c1' });
+    expect(await states.tryTransition('a2', 'on-call', { from: ['reserved'], callId: 'call-1' })).toMatchObject({ state: 'on-call' });
+    expect(await states.get('a2')).toMatchObject({ state: 'on-call', callId: 'call-1' });
+    expect(await states.tryTransition('a2', 'wrap-up', { callId: 'call-2' })).toEqual({ error: 'bad-transition', current: 'on-call' });
+    expect(await states.tryTransition('a2', 'wrap-up', { callId: 'call-1' })).toMatchObject({ state: 'wrap-up' });
+    expect(await states.tryTransition('a2', 'available', { from: ['wrap-up'], callId: 'call-1' })).toMatchObject({ state: 'available' });
+    expect((await states.get('a2')).callId).toBeUndefined();
+    await states.request('a2', 'logged-out');
+  });
+
   it('an agent on hold when the call ends gets the hold closed at the transition', async () => {
     await states.request('a1', 'available');
     await states.transition('a1', 'on-call');

@@ -78,7 +78,7 @@ describe('several router instances on separate Redis connections sharing one que
     const perAgent = new Map<string, number>();
     for (const [a] of [...bridgedCalls.values()]) perAgent.set(a, (perAgent.get(a) ?? 0) + 1);
     expect(perAgent.size).toBeGreaterThanOrEqual(4);
-    await until(async () => (await c.a.agentState.getMany(agentIds)).every((s) => s.state === 'available'), 3000, 'all available');
+    await until(async () => (await c.a.agentState.getMany(agentIds)).every((s) => s.state === 'available'), 5000, 'all available');
     const connects = await c.a.queueLog.query({ queue: 'race', event: 'CONNECT', limit: 100 });
     expect(connects).toHaveLength(30);
     expect(new Set(connects.map((r) => r.callid)).size).toBe(30);
@@ -98,12 +98,12 @@ describe('several router instances on separate Redis connections sharing one que
     const call = new FakeCall();
     const t0 = Date.now();
     const p = c.a.service.enqueue(call, { queueId: 'q' });
-    await until(async () => (await c.redis.hget(c.a.service.ledger.callKey('orphan'), 'state')) === 'lost', 2000, 'orphan dropped');
+    await until(async () => (await c.redis.hget(c.a.service.ledger.callKey('orphan'), 'state')) === 'lost', 5000, 'orphan dropped');
     // the agent is left for the live instance's older call for a grace period (that instance would take it
     // at once); this fake entry is never taken, so after the grace our caller gets the agent
     await sleep(150);
     expect(call.bridges).toHaveLength(0);
-    await until(() => !!call.bridgedTo, 3000, 'answered after the grace period');
+    await until(() => !!call.bridgedTo, 5000, 'answered after the grace period');
     expect(call.bridges[0].at - t0).toBeGreaterThanOrEqual(450);
     expect((await c.a.service.ledger.waiting('q')).map((x) => x.callId)).toEqual(['remote-live']);
     call.agentHangup();

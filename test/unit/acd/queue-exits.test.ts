@@ -26,7 +26,7 @@ describe('queue exits, overflow, announcements, owner-first and ring-all', () =>
     await c.agent('b1', { queues: ['second'] });
     const call = new FakeCall();
     const p = c.a.service.enqueue(call, { queueId: 'first', vars: { k: 'v' } });
-    await until(() => !!call.bridgedTo, 3000, 'answered in overflow queue');
+    await until(() => !!call.bridgedTo, 5000, 'answered in overflow queue');
     expect(agentOf(call.bridgedTo!)).toBe('b1');
     call.agentHangup();
     const o = await p;
@@ -64,7 +64,7 @@ describe('queue exits, overflow, announcements, owner-first and ring-all', () =>
     await c.queue({ id: 'q', name: 'Q', exitKey: '*' });
     const call = new FakeCall({ remoteNumber: '+15550001111' });
     const p = c.a.service.enqueue(call, { queueId: 'q' });
-    await until(async () => (await c.a.service.ledger.count('q')) === 1, 2000, 'queued');
+    await until(async () => (await c.a.service.ledger.count('q')) === 1, 5000, 'queued');
     call.pressKey('5');
     await sleep(30);
     expect(await c.a.service.ledger.count('q')).toBe(1);
@@ -87,7 +87,7 @@ describe('queue exits, overflow, announcements, owner-first and ring-all', () =>
     await c.a.agentState.request('l1', 'paused', 'lunch');
     const waiting = new FakeCall();
     const p = c.a.service.enqueue(waiting, { queueId: 'lw' });
-    await until(async () => (await c.a.service.ledger.count('lw')) === 1, 2000, 'queued');
+    await until(async () => (await c.a.service.ledger.count('lw')) === 1, 5000, 'queued');
     await c.a.agentState.request('l1', 'logged-out');
     expect(await p).toMatchObject({ outcome: 'empty', action: 'none' });
     expect(await events('lw')).toEqual(['ENTERQUEUE', 'EXITEMPTY']);
@@ -100,14 +100,14 @@ describe('queue exits, overflow, announcements, owner-first and ring-all', () =>
     const first = new FakeCall();
     const second = new FakeCall();
     const p1 = c.a.service.enqueue(first, { queueId: 'q' });
-    await until(async () => (await c.a.service.ledger.count('q')) === 1, 2000, 'first queued');
+    await until(async () => (await c.a.service.ledger.count('q')) === 1, 5000, 'first queued');
     const p2 = c.a.service.enqueue(second, { queueId: 'q' });
-    await until(() => second.played.length >= 1, 2000, 'announcement');
+    await until(() => second.played.length >= 1, 5000, 'announcement');
     expect(second.played[0]).toEqual([
       '/prompts/queue-you-are-number.wav', '/prompts/digits/2.wav', '/prompts/queue-in-line.wav',
       '/prompts/queue-estimated-wait.wav', '/prompts/digits/5.wav', '/prompts/queue-minutes.wav',
     ]);
-    await until(() => second.holds.length >= 2, 2000, 'hold resumed');
+    await until(() => second.holds.length >= 2, 5000, 'hold resumed');
     first.callerHangup();
     second.callerHangup();
     await Promise.all([p1, p2]);
@@ -122,7 +122,7 @@ describe('queue exits, overflow, announcements, owner-first and ring-all', () =>
       owners.set('+15559990000', 'rep');
       const call = new FakeCall({ remoteNumber: '+15559990000' });
       const p = c.a.service.enqueue(call, { queueId: 'o' });
-      await until(() => !!call.bridgedTo, 2000, 'answered');
+      await until(() => !!call.bridgedTo, 5000, 'answered');
       expect(agentOf(call.bridgedTo!)).toBe('rep');
       call.agentHangup();
       await p;
@@ -137,12 +137,12 @@ describe('queue exits, overflow, announcements, owner-first and ring-all', () =>
       const call = new FakeCall();
       const t0 = Date.now();
       const p = c.a.service.enqueue(call, { queueId: 'o', leadId: 'L1' });
-      await until(() => call.bridges.length > 0, 3000, 'fallback offer');
+      await until(() => call.bridges.length > 0, 5000, 'fallback offer');
       const waited = call.bridges[0].at - t0;
       expect(agentOf(call.bridges[0].target)).toBe('other');
       expect(waited).toBeGreaterThanOrEqual(380);
       expect(waited).toBeLessThan(1500);
-      await until(() => !!call.bridgedTo, 2000, 'answered');
+      await until(() => !!call.bridgedTo, 5000, 'answered');
       call.agentHangup();
       await p;
     });
@@ -158,7 +158,7 @@ describe('queue exits, overflow, announcements, owner-first and ring-all', () =>
       await sleep(150);
       expect(call.bridges).toHaveLength(0);
       await c.a.agentState.transition('rep', 'available');
-      await until(() => !!call.bridgedTo, 2000, 'answered by rep');
+      await until(() => !!call.bridgedTo, 5000, 'answered by rep');
       expect(agentOf(call.bridgedTo!)).toBe('rep');
       call.agentHangup();
       await p;
@@ -181,7 +181,7 @@ describe('queue exits, overflow, announcements, owner-first and ring-all', () =>
         return { outcome: 'bridged', legCallId: 'leg-g2', index: i };
       };
       const p = c.a.service.enqueue(call, { queueId: 'r' });
-      await until(async () => (await c.a.agentState.get('g2')).state === 'on-call', 2000, 'g2 on call');
+      await until(async () => (await c.a.agentState.get('g2')).state === 'on-call', 5000, 'g2 on call');
       expect(forked.map(agentOf).sort()).toEqual(['g1', 'g2', 'g3']);
       expect((await c.a.agentState.get('g1')).state).toBe('available');
       expect((await c.a.agentState.get('g3')).state).toBe('available');
@@ -196,7 +196,7 @@ describe('queue exits, overflow, announcements, owner-first and ring-all', () =>
       await c.agent('h2', { queues: ['r'] });
       const call = new FakeCall({ script: (t) => (agentOf(t) === 'h1' ? { outcome: 'busy' } : { outcome: 'answer' }) });
       const p = c.a.service.enqueue(call, { queueId: 'r' });
-      await until(() => !!call.bridgedTo, 2000, 'answered');
+      await until(() => !!call.bridgedTo, 5000, 'answered');
       expect(call.bridges.map((b) => agentOf(b.target))).toEqual(['h1', 'h2']);
       expect((await c.a.agentState.get('h1')).state).toBe('available');
       call.agentHangup();

@@ -24,16 +24,16 @@ describe('QueueService.enqueue with fake call channels', () => {
     await c.agent('a1', { queues: ['sales'] });
     const call = new FakeCall({ remoteNumber: '+15551234567' });
     const done = c.a.service.enqueue(call, { queueId: 'sales', vars: { lang: 'en' }, digits: '12' });
-    await until(() => !!call.bridgedTo, 2000, 'bridge');
+    await until(() => !!call.bridgedTo, 5000, 'bridge');
     expect(call.bridgedTo?.uri).toBe('sip:a1@127.0.0.1:5099');
     expect(call.bridgedTo?.headers?.['X-Call-Id']).toBe(call.callId);
     expect(call.holds[0]).toBe('/prompts/moh.wav');
-    await until(async () => (await c.a.agentState.get('a1')).state === 'on-call', 2000, 'on-call');
+    await until(async () => (await c.a.agentState.get('a1')).state === 'on-call', 5000, 'on-call');
     call.agentHangup();
     const outcome = await done;
     expect(outcome).toMatchObject({ outcome: 'completed', agentId: 'a1', by: 'agent' });
     expect((await c.a.agentState.get('a1')).state).toBe('wrap-up');
-    await until(async () => (await c.a.agentState.get('a1')).state === 'available', 2000, 'wrap-up end');
+    await until(async () => (await c.a.agentState.get('a1')).state === 'available', 5000, 'wrap-up end');
 
     const rows = await log('sales');
     expect(rows.map((r) => r.event)).toEqual(['ENTERQUEUE', 'CONNECT', 'COMPLETEAGENT']);
@@ -42,12 +42,12 @@ describe('QueueService.enqueue with fake call channels', () => {
     const agentLog = await c.a.queueLog.query({ agent: 'a1', event: 'AGENTLOGIN' });
     expect(agentLog).toHaveLength(1);
 
-    await until(() => events.some((e) => e.ev.type === 'end' && e.topic === 'agent:a1'), 2000, 'end event');
+    await until(() => events.some((e) => e.ev.type === 'end' && e.topic === 'agent:a1'), 5000, 'end event');
     const offer = events.find((e) => e.topic === 'agent:a1' && e.ev.type === 'offer')!.ev;
     expect(offer.screenPop).toMatchObject({ callerNumber: '+15551234567', vars: { lang: 'en' }, digits: '12', queueId: 'sales' });
     const types = events.filter((e) => e.topic === 'agent:a1' && ['offer', 'answer', 'end'].includes(e.ev.type)).map((e) => e.ev.type);
     expect(types).toEqual(['offer', 'answer', 'end']);
-    await until(() => events.filter((e) => e.ev.type === 'agent-state').length >= 5, 2000, 'state events');
+    await until(() => events.filter((e) => e.ev.type === 'agent-state').length >= 5, 5000, 'state events');
     const states = events.filter((e) => e.ev.type === 'agent-state').map((e) => e.ev.state);
     expect(states).toEqual(['available', 'reserved', 'on-call', 'wrap-up', 'available']);
   });
@@ -61,10 +61,10 @@ describe('QueueService.enqueue with fake call channels', () => {
     expect(call.bridges).toHaveLength(0);
     const t0 = Date.now();
     await c.a.agentState.request('a1', 'available');
-    await until(() => call.bridges.length === 1, 1000, 'offer after login');
+    await until(() => call.bridges.length === 1, 5000, 'offer after login');
     // functional, not a performance bound: the login itself triggers routing (nothing polls)
     expect(call.bridges[0].at - t0).toBeLessThan(800);
-    await until(() => !!call.bridgedTo, 1000, 'answered');
+    await until(() => !!call.bridgedTo, 5000, 'answered');
     call.callerHangup();
     expect(await done).toMatchObject({ outcome: 'completed', by: 'caller' });
     expect((await log('q')).map((r) => r.event)).toContain('COMPLETECALLER');
@@ -78,18 +78,18 @@ describe('QueueService.enqueue with fake call channels', () => {
     const script = (t: { uri: string }) => (agentOf(t as never) === 'sleepy' ? { outcome: 'no-answer' as const, afterMs: 20 } : { outcome: 'answer' as const, afterMs: 5 });
     const call1 = new FakeCall({ script });
     const done1 = c.a.service.enqueue(call1, { queueId: 'q' });
-    await until(() => !!call1.bridgedTo, 2000, 'first call answered');
+    await until(() => !!call1.bridgedTo, 5000, 'first call answered');
     expect(call1.bridges.map((b) => agentOf(b.target))).toEqual(['sleepy', 'eager']);
     expect((await c.a.agentState.get('sleepy')).state).toBe('available');
     expect((await c.a.agentState.get('sleepy')).unanswered).toBe(1);
 
     const call2 = new FakeCall({ script });
     const done2 = c.a.service.enqueue(call2, { queueId: 'q' });
-    await until(async () => (await c.a.agentState.get('sleepy')).state === 'paused', 2000, 'auto-pause');
+    await until(async () => (await c.a.agentState.get('sleepy')).state === 'paused', 5000, 'auto-pause');
     expect((await c.a.agentState.get('sleepy')).reason).toBe('auto-unanswered');
     call1.agentHangup();
     await done1;
-    await until(() => !!call2.bridgedTo, 2000, 'second call to eager');
+    await until(() => !!call2.bridgedTo, 5000, 'second call to eager');
     expect(agentOf(call2.bridgedTo!)).toBe('eager');
     call2.callerHangup();
     await done2;
@@ -115,7 +115,7 @@ describe('QueueService.enqueue with fake call channels', () => {
       c.a.service.enqueue(calls[2], { queueId: 'q', priority: 9 }),
       c.a.service.enqueue(calls[3], { queueId: 'q', priority: 3 }),
     ];
-    await until(async () => (await c.a.service.ledger.count('q')) === 4, 2000, 'all queued');
+    await until(async () => (await c.a.service.ledger.count('q')) === 4, 5000, 'all queued');
     await c.a.agentState.request('a1', 'available');
     await Promise.all(done);
     expect(order).toEqual(['high', 'mid', 'low-1', 'low-2']);
@@ -125,7 +125,7 @@ describe('QueueService.enqueue with fake call channels', () => {
     await c.queue({ id: 'q', name: 'Q' });
     const waiting = new FakeCall();
     const p1 = c.a.service.enqueue(waiting, { queueId: 'q' });
-    await until(async () => (await c.a.service.ledger.count('q')) === 1, 2000, 'queued');
+    await until(async () => (await c.a.service.ledger.count('q')) === 1, 5000, 'queued');
     await sleep(50);
     waiting.callerHangup();
     expect(await p1).toMatchObject({ outcome: 'abandoned' });
@@ -133,10 +133,10 @@ describe('QueueService.enqueue with fake call channels', () => {
     await c.agent('a1', { queues: ['q'] });
     const ringing = new FakeCall({ script: () => ({ outcome: 'answer', afterMs: 10_000 }) });
     const p2 = c.a.service.enqueue(ringing, { queueId: 'q' });
-    await until(() => ringing.bridges.length === 1, 2000, 'ringing');
+    await until(() => ringing.bridges.length === 1, 5000, 'ringing');
     ringing.callerHangup();
     expect(await p2).toMatchObject({ outcome: 'abandoned' });
-    await until(async () => (await c.a.agentState.get('a1')).state === 'available', 2000, 'agent released');
+    await until(async () => (await c.a.agentState.get('a1')).state === 'available', 5000, 'agent released');
     expect((await c.a.agentState.get('a1')).unanswered).toBe(0);
 
     const rows = await log('q');
@@ -153,7 +153,7 @@ describe('QueueService.enqueue with fake call channels', () => {
     // answered at once (inside the 1 s service level)
     const fast = new FakeCall();
     const pFast = c.a.service.enqueue(fast, { queueId: 'q' });
-    await until(() => !!fast.bridgedTo, 2000, 'fast answered');
+    await until(() => !!fast.bridgedTo, 5000, 'fast answered');
     // a1 is busy: this one waits 1.3 s for a2
     const slow = new FakeCall();
     const pSlow = c.a.service.enqueue(slow, { queueId: 'q' });
@@ -168,7 +168,7 @@ describe('QueueService.enqueue with fake call channels', () => {
     await pGone;
     await sleep(700);
     await c.a.agentState.request('a2', 'available');
-    await until(() => !!slow.bridgedTo, 2000, 'slow answered');
+    await until(() => !!slow.bridgedTo, 5000, 'slow answered');
     fast.agentHangup();
     slow.agentHangup();
     await Promise.all([pFast, pSlow]);
@@ -186,11 +186,11 @@ describe('QueueService.enqueue with fake call channels', () => {
     await c.agent('billing', { queues: ['support'], skills: { english: 4, billing: 6 } });
     const call = new FakeCall();
     const p = c.a.service.enqueue(call, { queueId: 'support' });
-    await until(() => !!call.bridgedTo, 2000, 'answered');
+    await until(() => !!call.bridgedTo, 5000, 'answered');
     expect(agentOf(call.bridgedTo!)).toBe('expert');
     const billingCall = new FakeCall();
     const p2 = c.a.service.enqueue(billingCall, { queueId: 'support', skills: { billing: 5 } });
-    await until(() => !!billingCall.bridgedTo, 2000, 'answered');
+    await until(() => !!billingCall.bridgedTo, 5000, 'answered');
     expect(agentOf(billingCall.bridgedTo!)).toBe('billing');
     call.agentHangup();
     billingCall.agentHangup();
@@ -204,11 +204,11 @@ describe('QueueService.enqueue with fake call channels', () => {
     for (let i = 0; i < 4; i++) {
       const call = new FakeCall();
       const p = c.a.service.enqueue(call, { queueId: 'q' });
-      await until(() => !!call.bridgedTo, 2000, 'answered');
+      await until(() => !!call.bridgedTo, 5000, 'answered');
       got.push(agentOf(call.bridgedTo!));
       call.agentHangup();
       await p;
-      await until(async () => (await c.a.agentState.get(got[i])).state === 'available', 2000, 'available again');
+      await until(async () => (await c.a.agentState.get(got[i])).state === 'available', 5000, 'available again');
     }
     expect(got).toEqual(['r1', 'r2', 'r3', 'r1']);
   });
@@ -226,7 +226,7 @@ describe('QueueService.enqueue with fake call channels', () => {
     await c.a.agentState.transition('fresh', 'available');
     const call = new FakeCall();
     const p = c.a.service.enqueue(call, { queueId: 'q' });
-    await until(() => !!call.bridgedTo, 2000, 'answered');
+    await until(() => !!call.bridgedTo, 5000, 'answered');
     expect(agentOf(call.bridgedTo!)).toBe('fresh');
     call.agentHangup();
     await p;
@@ -238,14 +238,14 @@ describe('QueueService.enqueue with fake call channels', () => {
     await sleep(150);
     await c.a.agentState.transition('talker', 'available');
     await c.a.agents.upsert({ id: 'busy', name: 'busy', sipUsername: 'busy', sipPassword: 'busy-secret-pw', skills: {}, queues: ['q', 'lt'] });
-    await until(async () => (await c.a.agentState.get('fresh')).state === 'available', 2000, 'fresh available');
+    await until(async () => (await c.a.agentState.get('fresh')).state === 'available', 5000, 'fresh available');
     await c.a.agents.upsert({ id: 'fresh', name: 'fresh', sipUsername: 'fresh', sipPassword: 'fresh-secret-pw', skills: {}, queues: ['q', 'lt'] });
     const totals = await Promise.all(['busy', 'fresh', 'talker'].map((id) => c.a.agentState.dayTotals(id)));
     expect(totals[2].talkMs).toBeGreaterThan(Math.max(totals[0].talkMs, totals[1].talkMs));
     const expected = totals[0].talkMs <= totals[1].talkMs ? 'busy' : 'fresh';
     const call2 = new FakeCall();
     const p2 = c.a.service.enqueue(call2, { queueId: 'lt' });
-    await until(() => !!call2.bridgedTo, 2000, 'answered');
+    await until(() => !!call2.bridgedTo, 5000, 'answered');
     expect(agentOf(call2.bridgedTo!)).toBe(expected);
     call2.agentHangup();
     await p2;
@@ -258,7 +258,7 @@ describe('QueueService.enqueue with fake call channels', () => {
     for (const id of ['x1', 'x2', 'x3']) await c.agent(id, { queues: ['q'] });
     const call = new FakeCall();
     const p = c.a.service.enqueue(call, { queueId: 'q' });
-    await until(() => !!call.bridgedTo, 2000, 'answered');
+    await until(() => !!call.bridgedTo, 5000, 'answered');
     // agents are considered in id order, so 0.999 picks the last of the pool
     expect(agentOf(call.bridgedTo!)).toBe('x3');
     call.agentHangup();
@@ -272,7 +272,7 @@ describe('QueueService.enqueue with fake call channels', () => {
     await c.agent('phone', { queues: ['q'] });
     const call = new FakeCall();
     const p = c.a.service.enqueue(call, { queueId: 'q' });
-    await until(() => !!call.bridgedTo, 2000, 'answered');
+    await until(() => !!call.bridgedTo, 5000, 'answered');
     expect(agentOf(call.bridgedTo!)).toBe('phone');
     expect(await c.a.agentState.get('nophone')).toMatchObject({ state: 'paused', reason: 'not-registered' });
     call.agentHangup();
@@ -284,12 +284,12 @@ describe('QueueService.enqueue with fake call channels', () => {
     await c.agent('a1', { queues: ['q'] });
     const call = new FakeCall();
     const p = c.a.service.enqueue(call, { queueId: 'q' });
-    await until(async () => (await c.a.agentState.get('a1')).state === 'on-call', 2000, 'on-call');
+    await until(async () => (await c.a.agentState.get('a1')).state === 'on-call', 5000, 'on-call');
     call.emit('hold', 'customer'); // the customer's own hold is not the agent's hold time
     call.emit('hold', 'peer');
     await sleep(120);
     call.emit('unhold', 'peer');
-    await until(async () => (await c.a.agentState.dayTotals('a1')).holdMs > 0, 2000, 'hold time');
+    await until(async () => (await c.a.agentState.dayTotals('a1')).holdMs > 0, 5000, 'hold time');
     const held = (await c.a.agentState.dayTotals('a1')).holdMs;
     expect(held).toBeGreaterThanOrEqual(100);
     expect(held).toBeLessThan(1000);
@@ -324,11 +324,11 @@ describe('QueueService.enqueue with fake call channels', () => {
     await c.agent('a1', { queues: ['q'] });
     const call = new FakeCall({ remoteNumber: '+15557778888' });
     const p = c.a.service.enqueue(call, { queueId: 'q', leadId: 'L7' });
-    await until(() => events.some((e) => e.ev.type === 'offer'), 2000, 'offer');
+    await until(() => events.some((e) => e.ev.type === 'offer'), 5000, 'offer');
     const pop = events.find((e) => e.ev.type === 'offer')!.ev.screenPop as Record<string, unknown>;
     expect(pop.customer).toEqual({ leadId: 'L7', campaignId: 'c1', phone: '+15557778888', name: 'Li Lei', fields: { plan: 'gold' }, interest: 'interested', ownerAgentId: 'a1' });
     expect(pop.leadId).toBe('L7');
-    await until(() => !!call.bridgedTo, 2000, 'answered');
+    await until(() => !!call.bridgedTo, 5000, 'answered');
     call.agentHangup();
     await p;
     expect((await audit.list({ action: 'lead.screen-pop' }))[0]).toMatchObject({ actor: 'a1', role: 'agent', target: 'L7' });

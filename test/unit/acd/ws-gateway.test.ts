@@ -61,7 +61,7 @@ async function connect(port: number, token?: string): Promise<Client> {
     ws, msgs,
     send: (m) => ws.send(JSON.stringify(m)),
     async waitFor(pred, what) {
-      await until(() => msgs.some(pred), 3000, what);
+      await until(() => msgs.some(pred), 5000, what);
       return msgs.find(pred)!;
     },
   };
@@ -100,7 +100,7 @@ describe('WebSocket gateway against listening Fastify instances', () => {
     const agent = await connect(B.port, tok({ sub: 'ann', role: 'agent', agentId: 'a1' }));
     const sup = await connect(B.port, tok({ sub: 'sue', role: 'supervisor' }));
     clients.push(agent, sup);
-    await agent.waitFor((m) => m.type === 'hello', 'agent hello');
+    expect(await agent.waitFor((m) => m.type === 'hello', 'agent hello')).toMatchObject({ role: 'agent', agentId: 'a1', status: { state: 'logged-out' } });
 
     // roles: an agent can't subscribe to supervisor topics, nor change someone else's state
     agent.send({ type: 'subscribe', id: 1, queues: ['sales'] });
@@ -168,7 +168,7 @@ describe('WebSocket gateway against listening Fastify instances', () => {
     await witness.waitFor((m) => m.id === 1, 'ack');
     const call = new FakeCall();
     const done = acd.queueService.enqueue(call, { queueId: 'sales' });
-    await until(() => !!call.bridgedTo, 3000, 'answered');
+    await until(() => !!call.bridgedTo, 5000, 'answered');
     call.agentHangup();
     await done;
     // the same instance delivered the whole call to the sales subscriber, in bus order

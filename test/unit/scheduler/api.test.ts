@@ -155,6 +155,9 @@ describe('queue dashboard', () => {
     expect(page.statusCode).toBe(200);
     expect(page.headers['content-type']).toMatch(/html/);
     const cookie = String(page.headers['set-cookie']).split(';')[0];
+    const asset = `/admin/queues/${page.body.match(/src="([^"]+\.js)"/)![1]}`;
+    expect((await t.app.inject({ method: 'GET', url: asset, headers: { cookie } })).statusCode).toBe(200);
+    expect((await t.app.inject({ method: 'GET', url: asset })).statusCode).toBe(401);
     const api = await t.app.inject({ method: 'GET', url: '/admin/queues/api/queues', headers: { cookie } });
     expect(api.statusCode).toBe(200);
     const body = api.json();

@@ -47,3 +47,16 @@ describe('DialGuard over src/compliance', () => {
     expect((await dnc.check(t3.phone, 'other')).listed).toBe(false);
   });
 });
+
+describe('scope resolvers', () => {
+  it('portfolio, then campaign, then the fixed scope of campaign-less callbacks; unknown stays unknown', async () => {
+    const { campaignScopes, withScope } = await import('../../../src/scheduler/compliance-adapter.js');
+    const { DEFAULT_CALLING_WINDOWS } = await import('../../../src/compliance/index.js');
+    const campaigns = { get: async (id: string) => (id === 'camp1' ? { callingWindows: DEFAULT_CALLING_WINDOWS, allowedPrefixes: ['+1'] } : null) };
+    const scopes = withScope('callbacks', { callingWindows: DEFAULT_CALLING_WINDOWS, allowedPrefixes: ['+86'] }, portfolioScopes(store, campaignScopes(campaigns)));
+    expect((await scopes('pf'))?.allowedPrefixes).toEqual(['+86']);
+    expect((await scopes('camp1'))?.allowedPrefixes).toEqual(['+1']);
+    expect((await scopes('callbacks'))?.allowedPrefixes).toEqual(['+86']);
+    expect(await scopes('nope')).toBeNull();
+  });
+});
