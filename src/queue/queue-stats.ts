@@ -7,6 +7,9 @@ import type { AgentStateService } from '../agents/agent-state.js';
 import type { AgentStore } from '../agents/agent-store.js';
 import type { CallLedger } from './call-ledger.js';
 import type { QueueStore } from './queue-store.js';
+import { LuaScript } from '../lua-script.js';
+
+const countStatesLua = new LuaScript(new URL('./lua/count-agent-states.lua', import.meta.url));
 
 export const queueStatsSchema = z.object({
   queueId: z.string(),
@@ -60,16 +63,19 @@ export class QueueStatsService {
 
   async stats(queueId: string, day = dayOf(this.now())): Promise<QueueStats> {
     const now = this.now();
-    const [h, waiting, oldest, members, q] = await Promise.all([
+    const [h, waiting, oldest, byState, q] = await Promise.all([
       this.o.redis.hgetall(this.key(queueId, day)),
       this.o.redis.zcard(this.o.ledger.sinceKey(queueId)),
       this.o.ledger.oldest(queueId),
-      this.o.agents.members(queueId),
+      countStatesLua.run(this.o.redis, [this.o.agents.membersKey(queueId)], [this.o.agentState.stateKey('')]) as Promise<(string | number)[]>,
       this.o.queues.get(queueId),
     ]);
     const n = (k: QueueCounter) => Number(h[k] ?? 0);
     const agents = Object.fromEntries(agentStateSchema.options.map((s) => [s, 0])) as Record<AgentState, number>;
-    for (const s of await this.o.agentState.statesOf(members)) agents[s]++;
+    for (let i = 0; i < byState.length; i += 2) {
+      const st = agentStateSchema.safeParse(byState[i]);
+      if (st.success) agents[st.data] += Number(byState[i + 1]);
+    }
     const answered = n('answered');
     const abandoned = n('abandoned');
     const pct = (a: number, b: number) => (b > 0 ? Math.round((1000 * a) / b) / 10 : null);

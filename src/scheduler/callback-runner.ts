@@ -77,7 +77,8 @@ export class CallbackRunner {
       return this.commit(jobId, cur, this.event({ ...cb, status: 'blocked' }, now, 'blocked', d.reason), 'blocked');
     }
 
-    await this.publish(cb, 'callback.due');
+    // Once per due time, not again on every re-check while waiting for a busy owner.
+    if (cb.ownerWaitUntil === undefined) await this.publish(cb, 'callback.due');
     const owner = cb.ownerAgentId;
     if (owner && this.o.agents && this.o.preview) {
       if (await this.o.agents.isAvailable(owner)) {

@@ -19,24 +19,32 @@ export interface CampaignAgentPoolOptions {
   autoWrapMs?: number;
 }
 
-/** A campaign's staff: its listed agentIds plus the members of its queue, each once. */
-export function campaignStaff(campaigns: Pick<CampaignStore, 'get'>, agents: Pick<AgentStore, 'members'>): (campaignId: string) => Promise<string[]> {
+/**
+ * A campaign's staff: its listed agentIds plus the members of its queue, each once. With a directory, only agents
+ * whose softphone is registered count: pacing must not dial for, nor reserve, an agent the call cannot reach.
+ */
+export function campaignStaff(
+  campaigns: Pick<CampaignStore, 'get'>, agents: Pick<AgentStore, 'members'>, directory?: Pick<AgentDirectory, 'contactFor'>,
+): (campaignId: string) => Promise<string[]> {
   return async (campaignId) => {
     const c = await campaigns.get(campaignId);
     if (!c) return [];
     const members = c.queueId ? await agents.members(c.queueId) : [];
-    return [...new Set([...c.agentIds, ...members])];
+    const ids = [...new Set([...c.agentIds, ...members])];
+    if (!directory) return ids;
+    const reachable = await Promise.all(ids.map(async (id) => (await directory.contactFor(id)) !== null));
+    return ids.filter((_, i) => reachable[i]);
   };
 }
 
 /**
  * The dialer's AgentPool over the ACD: reservations are the agent state machine's atomic available -> reserved
  * transition (shared with inbound queues, so no agent is taken twice), owner first; connect bridges to the agent's
- * registered softphone after pushing the screen pop; release returns a reserved agent to available.
+ * registered softphone after pushing the screen pop (agents without a registered phone are not staff); release returns a reserved agent to available.
  */
 export function campaignAgentPool(o: CampaignAgentPoolOptions): AgentPool {
   return new AcdAgentPool({
-    agentState: o.agentState, directory: o.directory, agentsOf: campaignStaff(o.campaigns, o.agents), bus: o.bus, log: o.log,
+    agentState: o.agentState, directory: o.directory, agentsOf: campaignStaff(o.campaigns, o.agents, o.directory), bus: o.bus, log: o.log,
     ...(o.agentRingTimeoutMs !== undefined ? { agentRingTimeoutMs: o.agentRingTimeoutMs } : {}),
     ...(o.autoWrapMs !== undefined ? { autoWrapMs: o.autoWrapMs } : {}),
   });

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -105,6 +105,7 @@ export async function startCallStack(): Promise<CallStack> {
       rtpClient.close();
       await rtpe.stop();
       await redis.cleanup();
+      rmSync(dir, { recursive: true, force: true });
     },
   };
 }

@@ -4,7 +4,7 @@ import { checkDestination, Originator, TollFraudError } from '../../../src/calls
 import { attachInboundRouter, type CallHandler } from '../../../src/calls/inbound-router.js';
 import { CallRegistry } from '../../../src/calls/call-registry.js';
 import type { CallChannel } from '../../../src/calls/call-channel.js';
-import { FakeMediaFactory, FakeResponse, FakeSrf, fakeRequest, type UacScript } from '../../support/call-fakes.js';
+import { FakeDialog, FakeMediaFactory, FakeResponse, FakeSrf, fakeRequest, type UacScript } from '../../support/call-fakes.js';
 
 const log = pino({ level: 'silent' });
 
@@ -94,6 +94,21 @@ describe('Originator (fake srf + media)', () => {
     expect(Date.now() - t0).toBeLessThan(1000);
     expect(srf.invites[0].cancelled).toBe(true);
     expect(media.created[0].media.closed).toBe(1);
+  });
+
+  it('a 200 arriving after we gave up is hung up at once (no leaked dialog)', async () => {
+    const srf = new FakeSrf('answer');
+    const late = new FakeDialog({ callId: 'late', localTag: 'l', remoteTag: 'r' });
+    srf.createUAC = (_uri, _opts, progress) => {
+      progress?.cbRequest?.(null, fakeRequest({ 'Call-ID': 'late' }));
+      return new Promise((resolve) => setTimeout(() => resolve(late), 150));
+    };
+    const media = new FakeMediaFactory();
+    const o = new Originator({ srf, media, log, trunkUriTemplate: 'sip:{number}@127.0.0.1:5080', allowedPrefixes: ['+44'], cancelGraceMs: 20 });
+    expect(await o.originate({ to: '+442012345678', callerId: '1', ringTimeoutMs: 20 })).toEqual({ outcome: 'failed', sipStatus: 408 });
+    expect(media.created[0].media.closed).toBe(1);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(late.destroyed).toBe(1);
   });
 
   it('a transport-level error (no status) is failed', async () => {

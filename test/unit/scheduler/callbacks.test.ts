@@ -71,6 +71,7 @@ describe('callbacks', () => {
     expect(waits).toBeGreaterThanOrEqual(2);
     expect(cb.history.at(-1)?.event).toBe('done');
     expect(anyAgent.calls.filter((c) => c.callbackId === callback.id)).toHaveLength(1);
+    expect(bus.events.filter((e) => e.event.callbackId === callback.id && e.event.type === 'callback.due')).toHaveLength(1);
   });
 
   it('DNC without expiry blocks; no answer retries then fails', async () => {
