@@ -180,21 +180,28 @@ async function main(): Promise<void> {
       `${concurrentTarget} calls at ${cRate}/s, each held ${holdMs} ms: ${cOk} successful, ${cFail} failed (sipp exit ${c.code}). Peak = confirmed dialogs open at once in the srf app.`, '');
     }
 
-    // 3) INVITE -> 200 latency at 100 calls/s (sipp -trace_rtt: one line per call)
+    // 3) INVITE -> 200 latency at 100 calls/s (sipp -trace_rtt: one line per call); three runs because
+    //    the 2 cores are shared with other work and one scheduling hiccup moves a p99 of 1000 samples
     if (steps.has('latency')) {
-    const l = await sipp(sipPort, ['-r', '100', '-m', '1000', '-d', '1000', '-trace_rtt', '-rtt_freq', '1', '-timeout', '60s']);
-    const rttFile = readdirSync(l.dir).find((f) => f.endsWith('_rtt.csv'));
-    const samples = rttFile
-      ? readFileSync(join(l.dir, rttFile), 'utf8').split('\n').slice(1).map((line) => Number(line.split(';')[1])).filter((n) => Number.isFinite(n))
-      : [];
-    samples.sort((a, b) => a - b);
-    const p50 = percentile(samples, 50);
-    const p99 = percentile(samples, 99);
-    const max = samples.at(-1) ?? NaN;
-    console.log(`latency at 100 cps: p50 ${p50} ms, p99 ${p99} ms, max ${max} ms over ${samples.length} calls`);
-    rmSync(l.dir, { recursive: true, force: true });
-    results.push(`## INVITE -> 200 OK at 100 calls/s: **p99 ${p99.toFixed(2)} ms** (p50 ${p50.toFixed(2)} ms, max ${max.toFixed(2)} ms, ${samples.length} calls, sipp exit ${l.code})`, '',
-      'sipp -trace_rtt reports whole milliseconds (0 = under 1 ms), measured from sending the INVITE to receiving the 200 OK.', '');
+      const runs: { p50: number; p99: number; max: number; n: number; code: number | null; load: string }[] = [];
+      for (let i = 0; i < 3; i++) {
+        const load = loadavg()[0].toFixed(2);
+        const l = await sipp(sipPort, ['-r', '100', '-m', '1000', '-d', '1000', '-trace_rtt', '-rtt_freq', '1', '-timeout', '60s']);
+        const rttFile = readdirSync(l.dir).find((f) => f.endsWith('_rtt.csv'));
+        const samples = rttFile
+          ? readFileSync(join(l.dir, rttFile), 'utf8').split('\n').slice(1).map((line) => Number(line.split(';')[1])).filter((n) => Number.isFinite(n))
+          : [];
+        samples.sort((a, b) => a - b);
+        const run = { p50: percentile(samples, 50), p99: percentile(samples, 99), max: samples.at(-1) ?? NaN, n: samples.length, code: l.code, load };
+        runs.push(run);
+        console.log(`latency at 100 cps (run ${i + 1}): p50 ${run.p50} ms, p99 ${run.p99} ms, max ${run.max} ms over ${run.n} calls, load ${load}`);
+        rmSync(l.dir, { recursive: true, force: true });
+      }
+      const median = [...runs].sort((a, b) => a.p99 - b.p99)[1];
+      results.push(`## INVITE -> 200 OK at 100 calls/s: **p99 ${median.p99.toFixed(0)} ms** (median of 3 runs of 1000 calls)`, '',
+        '| run | p50 ms | p99 ms | max ms | calls | sipp exit | 1-min load average at start |', '|---|---|---|---|---|---|---|',
+        ...runs.map((r, i) => `| ${i + 1} | ${r.p50} | ${r.p99} | ${r.max} | ${r.n} | ${r.code} | ${r.load} |`), '',
+        'sipp -trace_rtt reports whole milliseconds (0 = under 1 ms), measured from sending the INVITE to receiving the 200 OK.', '');
     }
   } finally {
     app.srf.disconnect();

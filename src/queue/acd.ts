@@ -71,7 +71,10 @@ export function createAcd(d: AcdDeps) {
     redis: d.redis, keys: d.keys, bus: d.bus, agents, agentState, directory, queues, ledger, queueLog, stats,
     prompts: d.prompts, owners: d.owners, customers: d.customers, callbacks: d.callbacks, audit: d.audit, log: d.log.child({ mod: 'acd' }), onDecision: d.onDecision, onPass: d.onPass,
   });
-  const gateway = new WsGateway({ bus: d.bus, agentState, stats, log: d.log.child({ mod: 'ws' }), statsIntervalMs: d.statsIntervalMs });
+  const gateway = new WsGateway({
+    bus: d.bus, agentState, stats, log: d.log.child({ mod: 'ws' }), statsIntervalMs: d.statsIntervalMs,
+    queueIds: async () => (await queues.list()).map((q) => q.id),
+  });
 
   const domains: DomainPlugin[] = [
     { name: 'agents', plugin: async (app) => { await app.register(agentRoutes, { agents, agentState, directory, pauseCodes, audit: d.audit }); } },

@@ -22,7 +22,9 @@ const REQUIRED: (keyof PaymentInput)[] = ['account', 'customer', 'phone', 'amoun
  * Streams a payments CSV: rows that parse come out as inputs, bad rows (malformed CSV, missing or invalid
  * fields) as errors with their line number, so one bad row never stops the import.
  */
-export async function* parsePaymentCsv(source: Readable | string): AsyncGenerator<CsvRow> {
+export async function* parsePaymentCsv(source: Readable | string, opts: { maxRows?: number } = {}): AsyncGenerator<CsvRow> {
+  const maxRows = opts.maxRows ?? 200_000;
+  let rows = 0;
   const parser = parse({ bom: true, trim: true, skip_empty_lines: true, relax_column_count: true, info: true, skip_records_with_error: true });
   const skipped: CsvRowError[] = [];
   const skippedLines = new Set<number>();
@@ -49,6 +51,13 @@ export async function* parsePaymentCsv(source: Readable | string): AsyncGenerato
         return;
       }
       continue;
+    }
+    if (++rows > maxRows) {
+      // A bound on one request's work; split bigger files.
+      yield { error: { line, message: `more than ${maxRows} rows: the rest of the file was not imported` } };
+      parser.destroy();
+      input.destroy();
+      return;
     }
     const raw: Record<string, unknown> = {};
     header.forEach((f, i) => {

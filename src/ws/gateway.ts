@@ -23,6 +23,8 @@ export interface GatewayOptions {
     get(agentId: string): Promise<{ state: string; since: number; reason?: string }>;
   };
   stats: { stats(queueId: string): Promise<{ [k: string]: unknown }> };
+  /** Every queue id, for supervisors subscribed to all queues ('*'). */
+  queueIds?: () => Promise<string[]>;
   log: Logger;
   /** Live stats refresh for subscribed queues (ms); the figures are never older than this. */
   statsIntervalMs?: number;
@@ -58,9 +60,7 @@ export class WsGateway {
 
   async start(): Promise<void> {
     this.offBus = await this.o.bus.onEvent((topic, ev) => this.onBusEvent(topic, ev));
-    this.tick = setInterval(() => {
-      for (const q of this.byQueue.keys()) if (q !== ALL) void this.pushStats(q);
-    }, this.o.statsIntervalMs ?? 1000);
+    this.tick = setInterval(() => void this.refreshAll(), this.o.statsIntervalMs ?? 1000);
     this.tick.unref?.();
   }
 
@@ -166,7 +166,10 @@ export class WsGateway {
           }
         }
         this.send(c, { type: 'ack', id: msg.id, queues: [...c.queues] });
-        if (msg.type === 'subscribe') for (const q of msg.queues) if (q !== ALL) void this.pushStats(q, c);
+        if (msg.type === 'subscribe') {
+          const initial = msg.queues.includes(ALL) && this.o.queueIds ? await this.o.queueIds().catch(() => []) : msg.queues.filter((q) => q !== ALL);
+          for (const q of initial) void this.pushStats(q, c);
+        }
         return;
       }
     }
@@ -198,7 +201,22 @@ export class WsGateway {
       const frame = JSON.stringify({ type: 'event', topic, event: ev });
       for (const c of supervisors) this.send(c, frame);
     }
-    for (const q of queues) if (this.byQueue.has(q)) this.scheduleStats(q);
+    for (const q of queues) if (this.byQueue.has(q) || this.byQueue.has(ALL)) this.scheduleStats(q);
+  }
+
+  /** The queues someone watches: those subscribed by name, and every queue when someone subscribed to '*'. */
+  private async watchedQueues(): Promise<string[]> {
+    const named = [...this.byQueue.keys()].filter((q) => q !== ALL);
+    if (!this.byQueue.has(ALL) || !this.o.queueIds) return named;
+    return [...new Set([...named, ...(await this.o.queueIds())])];
+  }
+
+  private async refreshAll(): Promise<void> {
+    try {
+      for (const q of await this.watchedQueues()) void this.pushStats(q);
+    } catch (err) {
+      this.o.log.warn({ err }, 'stats refresh failed');
+    }
   }
 
   private scheduleStats(queueId: string): void {
@@ -221,6 +239,7 @@ export class WsGateway {
       if (this.lastStats.get(queueId) === key) return;
       this.lastStats.set(queueId, key);
       for (const c of this.byQueue.get(queueId) ?? []) this.send(c, frame);
+      for (const c of this.byQueue.get(ALL) ?? []) if (!c.queues.has(queueId)) this.send(c, frame);
     } catch (err) {
       this.o.log.warn({ err, queueId }, 'queue stats failed');
     }

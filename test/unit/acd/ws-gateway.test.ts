@@ -176,4 +176,19 @@ describe('WebSocket gateway against listening Fastify instances', () => {
     expect(witness.msgs.filter((m) => m.type === 'event').length).toBeGreaterThanOrEqual(6);
     expect(sup2.msgs.filter((m) => m.type === 'event')).toEqual([]);
   });
+
+  it('a wallboard subscribed to every queue (\'*\') gets every queue\'s stats', async () => {
+    const board = await connect(B.port, tok({ sub: 'wall', role: 'supervisor' }));
+    clients.push(board);
+    board.send({ type: 'subscribe', id: 1, queues: ['*'] });
+    await board.waitFor((m) => m.type === 'stats' && m.queueId === 'sales', 'sales stats');
+    await board.waitFor((m) => m.type === 'stats' && m.queueId === 'other', 'other stats');
+    const call = new FakeCall({ script: () => ({ outcome: 'no-answer', afterMs: 10_000 }) });
+    await acd.agentState.request('a1', 'paused', 'break');
+    const done = acd.queueService.enqueue(call, { queueId: 'other' });
+    await board.waitFor((m) => m.type === 'stats' && m.queueId === 'other' && (m.stats as { waiting: number }).waiting === 1, 'other: 1 waiting');
+    call.callerHangup();
+    await done;
+    await board.waitFor((m) => m.type === 'stats' && m.queueId === 'other' && (m.stats as { abandoned: number }).abandoned === 1, 'other: abandoned');
+  });
 });

@@ -137,6 +137,15 @@ describe('payments CSV', () => {
     expect(bad[3].message).toMatch(/timezone/);
   });
 
+  it('stops after maxRows with an error naming the line', async () => {
+    const head = 'account,customer,phone,amount,currency,due_date,timezone';
+    const body = Array.from({ length: 5 }, (_, i) => `A${i},C,1380013800${i},1,CNY,2099-01-01,UTC`);
+    const out = [];
+    for await (const r of parsePaymentCsv([head, ...body].join('\n'), { maxRows: 3 })) out.push(r);
+    expect(out.filter((r) => 'input' in r)).toHaveLength(3);
+    expect(out.at(-1)).toEqual({ error: { line: 5, message: expect.stringMatching(/more than 3 rows/) } });
+  });
+
   it('a header without the needed columns is one error', async () => {
     const rows = [];
     for await (const r of parsePaymentCsv('acct,phone\nA1,1380013800\n')) rows.push(r);
