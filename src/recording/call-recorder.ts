@@ -156,7 +156,7 @@ export class CallRecorder {
   /** <spool>/pcaps/<callId>-<hex>.pcap, oldest first; waits briefly for rtpengine to close the last one. */
   private async findPcaps(): Promise<string[]> {
     const dir = join(this.o.spoolDir, 'pcaps');
-    const prefix = `${this.o.callId}-`;
+    const prefix = `${spoolFileId(this.o.callId)}-`;
     for (let attempt = 0; attempt < 5; attempt++) {
       const names = await readdir(dir).catch(() => [] as string[]);
       const mine = names.filter((n) => n.startsWith(prefix) && /^[0-9a-f]+\.pcap$/.test(n.slice(prefix.length)));
@@ -173,9 +173,22 @@ export class CallRecorder {
     for (const p of pcaps) await unlink(p).catch(() => undefined);
     const metaDir = join(this.o.spoolDir, 'metadata');
     const names = await readdir(metaDir).catch(() => [] as string[]);
-    const prefix = `rtpengine-meta-${this.o.callId}-`;
+    const prefix = `rtpengine-meta-${spoolFileId(this.o.callId)}-`;
     for (const n of names) if (n.startsWith(prefix)) await unlink(join(metaDir, n)).catch(() => undefined);
   }
+}
+
+/**
+ * rtpengine names spool files after the Call-ID percent-escaped (glib URI escaping: everything but
+ * A-Z a-z 0-9 - . _ ~ becomes %XX, upper case), e.g. `1-2@host` -> `1-2%40host` (checked on 10.5).
+ */
+export function spoolFileId(callId: string): string {
+  let out = '';
+  for (const byte of Buffer.from(callId, 'utf8')) {
+    const ch = String.fromCharCode(byte);
+    out += /[A-Za-z0-9\-._~]/.test(ch) ? ch : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+  }
+  return out;
 }
 
 /**
