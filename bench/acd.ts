@@ -125,6 +125,7 @@ async function main(): Promise<void> {
 
     console.log(`queueing ${CALLS} calls...`);
     const calls: FakeCall[] = [];
+    const outcomes: Promise<unknown>[] = [];
     const offeredAt = new Map<string, number>();
     for (let i = 0; i < CALLS; i++) {
       const call = new FakeCall({ callId: `bench-${i}`, script: () => ({ outcome: 'answer', afterMs: 1 }) });
@@ -134,7 +135,7 @@ async function main(): Promise<void> {
         return origBridge(t);
       };
       calls.push(call);
-      void acd.queueService.enqueue(call, { queueId: 'bench' });
+      outcomes.push(acd.queueService.enqueue(call, { queueId: 'bench' }));
     }
     while ((await acd.queueService.ledger.count('bench')) < CALLS) await sleep(20);
 
@@ -165,6 +166,7 @@ async function main(): Promise<void> {
     await sleep(500);
 
     for (const c of calls) c.callerHangup();
+    await Promise.allSettled(outcomes);
     const report = fromClients('report');
     clients.send({ cmd: 'report' });
     const latencies = (await report).latencies!;
@@ -218,6 +220,7 @@ async function main(): Promise<void> {
   } finally {
     await acd.stop();
     await app.close();
+    await sleep(200); // let in-flight writes land before the prefix is deleted
     let cursor = '0';
     do {
       const [next, batch] = await redis.scan(cursor, 'MATCH', `${keys.prefix}*`, 'COUNT', 1000);

@@ -215,6 +215,12 @@ async function main(): Promise<void> {
     'srf UAS app (drachtio-srf `createUAS`, 200 OK with SDP) in the bench process, sipp (test/sipp/bench-uac.xml) as the caller.', '',
     'Goals: 300 calls/s, 5000 concurrent dialogs, p99 < 50 ms at 100 calls/s.', '',
     ...results,
+    '## Profile', '',
+    '`BENCH_PROFILE=1 BENCH_STEPS=ramp BENCH_RATES=300 npm run bench:sip` runs the engine with `node --cpu-prof` (profiles in',
+    'var/profiles/). At 300 calls/s the engine process was ~60% idle; the largest self-time entries were the UDP send',
+    'syscall (dgram doSend, ~9%) and control-socket writes (~6%), JS parsing/completion well under 1% each. Fix applied:',
+    'control frames written in the same tick are corked into one socket write. Engine CPU per call above falls from ~2 ms',
+    'at 100 calls/s (per-wakeup overhead) to ~0.4 ms at 1000 calls/s (batching), most of it kernel time for loopback I/O.', '',
   ].join('\n');
   mkdirSync(join(ROOT, 'docs'), { recursive: true });
   writeFileSync(join(ROOT, 'docs/benchmarks-sip.md'), doc + '\n');

@@ -19,6 +19,7 @@ import { QueueRouter } from './router.js';
 import { WaitingCaller, type CallerContext } from './waiting-caller.js';
 
 const HEARTBEAT_TTL_MS = 15_000;
+const SWEEP_EVERY_MS = 30_000;
 
 export interface QueueServiceOptions {
   redis: Redis;
@@ -94,12 +95,43 @@ export class QueueService {
     await this.o.redis.set(this.instanceKey(this.instanceId), String(this.now()), 'PX', HEARTBEAT_TTL_MS);
   }
 
+  /**
+   * Agents left reserved, on a call or in wrap-up by an instance that died (its timers and call are gone)
+   * go back to available. Only queue calls are considered: the ledger names the instance that held them.
+   */
+  async sweepStuckAgents(): Promise<string[]> {
+    const ids = (await this.o.agents.list()).map((a) => a.id);
+    const stuck = (await this.o.agentState.getMany(ids)).filter((s) => s.callId && (s.state === 'reserved' || s.state === 'on-call' || s.state === 'wrap-up'));
+    if (!stuck.length) return [];
+    const p = this.o.redis.pipeline();
+    for (const s of stuck) p.hget(this.ledger.callKey(s.callId!), 'instance');
+    const holders = ((await p.exec()) ?? []).map((r) => (r?.[1] as string | null) ?? null);
+    const remote = [...new Set(holders.filter((h): h is string => !!h && h !== this.instanceId))];
+    if (!remote.length) return [];
+    const alive = await this.instancesAlive(remote);
+    const freed: string[] = [];
+    for (const [i, s] of stuck.entries()) {
+      const h = holders[i];
+      if (!h || h === this.instanceId || alive.has(h)) continue;
+      const t = await this.o.agentState.tryTransition(s.agentId, 'available', { from: [s.state], callId: s.callId });
+      if (!('error' in t)) {
+        freed.push(s.agentId);
+        this.o.log.warn({ agentId: s.agentId, callId: s.callId, instance: h, state: s.state }, 'freed an agent left busy by a stopped instance');
+      }
+    }
+    return freed;
+  }
+
   /** Listens for agent changes (local and, through the bus, on other instances). Call once at start-up. */
   async start(): Promise<void> {
     await this.heartbeat();
     const hb = setInterval(() => void this.heartbeat().catch((err) => this.o.log.warn({ err }, 'ACD heartbeat failed')), HEARTBEAT_TTL_MS / 3);
     hb.unref?.();
     this.stoppers.push(() => clearInterval(hb));
+    await this.sweepStuckAgents().catch((err) => this.o.log.warn({ err }, 'stuck-agent sweep failed'));
+    const sweep = setInterval(() => void this.sweepStuckAgents().catch((err) => this.o.log.warn({ err }, 'stuck-agent sweep failed')), SWEEP_EVERY_MS);
+    sweep.unref?.();
+    this.stoppers.push(() => clearInterval(sweep));
     this.stoppers.push(this.o.agentState.onTransition((t) => void this.onLocalTransition(t)));
     if (this.o.bus.onEvent) {
       const off = await this.o.bus.onEvent((_topic, ev) => {

@@ -109,4 +109,23 @@ describe('several router instances on separate Redis connections sharing one que
     call.agentHangup();
     await p;
   });
+
+  it('agents left busy by a stopped instance are freed; a live instance\'s and the dialer\'s are not', async () => {
+    c = await acdCluster(2);
+    await c.queue({ id: 'q', name: 'Q' });
+    for (const id of ['dead1', 'dead2', 'live1', 'dialer1']) await c.agent(id, { queues: ['q'] });
+    const ledger = c.a.service.ledger;
+    const add = (callId: string, instance: string) =>
+      ledger.add({ callId, queueId: 'q', instance, priority: 0, enqueuedAt: Date.now(), requiredSkills: {}, ownerAgentId: null, callerNumber: '+1' });
+    await add('call-dead1', 'gone-instance');
+    await add('call-dead2', 'gone-instance');
+    await add('call-live1', c.instances[1].service.instanceId);
+    await c.a.agentState.transition('dead1', 'on-call', { callId: 'call-dead1' });
+    await c.a.agentState.transition('dead2', 'wrap-up', { callId: 'call-dead2' });
+    await c.a.agentState.transition('live1', 'on-call', { callId: 'call-live1' });
+    await c.a.agentState.transition('dialer1', 'reserved', { reason: 'dialer:c1' });
+    expect((await c.a.service.sweepStuckAgents()).sort()).toEqual(['dead1', 'dead2']);
+    const states = await c.a.agentState.getMany(['dead1', 'dead2', 'live1', 'dialer1']);
+    expect(states.map((s) => s.state)).toEqual(['available', 'available', 'on-call', 'reserved']);
+  });
 });
