@@ -13,6 +13,7 @@ import { EventBus } from './events/bus.js';
 import { recordingDomain, startMediaServices } from './media/media-services.js';
 import { namedPrompt } from './media/prompts.js';
 import { createAcd } from './queue/acd.js';
+import { leadCustomers } from './queue/lead-customers.js';
 import { createIvr } from './ivr/ivr.js';
 import { createDialerManager, createDialerServices, dialerDomains } from './dialer/services.js';
 import { bullConnection, createSchedulerServices, startSchedulerWorkers } from './scheduler/workers.js';
@@ -103,7 +104,8 @@ export async function startService(config: Config, log: Logger): Promise<Running
     stoppers.push({ name: 'scheduler-queue', stop: () => scheduler.close() });
 
     const acd = createAcd({
-      redis, keys, bus, log, audit: ctx.audit, prompts: media.prompts, owners: dialer.owners, callbacks: scheduler.callbacks,
+      redis, keys, bus, log, audit: ctx.audit, prompts: media.prompts, owners: dialer.owners, customers: leadCustomers(dialer.leads),
+      callbacks: scheduler.callbacks,
     });
     await acd.start();
     stoppers.push({ name: 'acd', stop: () => acd.stop() });

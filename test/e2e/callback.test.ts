@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServiceStack, type ServiceStack } from './stack/service-stack.js';
 import { WsClient } from './stack/ws-client.js';
@@ -16,6 +18,7 @@ let stack: ServiceStack;
 let customer: SippRun;
 let agentPhone: Baresip | undefined;
 let ws: WsClient | undefined;
+const toneDir = mkdtempSync(join(tmpdir(), 'cb-e2e-'));
 
 /** A zone where it is now well inside the default calling windows (09-21 minus 12:00-13:30 and 18-19). */
 function openZone(): string {
@@ -30,7 +33,7 @@ function openZone(): string {
 }
 
 beforeAll(async () => {
-  const tone = await toneUlaw(join('/tmp', `cb-tone-${process.pid}.ul`), 600, 20);
+  const tone = await toneUlaw(join(toneDir, 'customer.ul'), 600, 20);
   customer = await runSipp({ scenario: join(import.meta.dirname, 'calls/sipp/uas-answer-talk.xml'), vars: { TONE: tone }, timeoutS: 40 });
   stack = await startServiceStack({ TRUNK_URI_TEMPLATE: `sip:{number}@127.0.0.1:${customer.port}`, CALLBACK_PREVIEW_MS: '300' });
 });
@@ -40,6 +43,7 @@ afterAll(async () => {
   await agentPhone?.stop();
   if (customer.proc.child.exitCode === null) await customer.proc.stop('SIGTERM', 2000);
   await stack?.stop();
+  rmSync(toneDir, { recursive: true, force: true });
 });
 
 describe('scheduled callback to its owner through the service', () => {
