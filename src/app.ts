@@ -5,6 +5,7 @@ import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTyp
 import type { AppContext } from './context.js';
 import { authPlugin } from './api/auth-plugin.js';
 import { installErrorHandler } from './api/error-handler.js';
+import { requestSerializer } from './api/log-redaction.js';
 import { healthRoutes } from './api/health-routes.js';
 import { authRoutes } from './api/auth-routes.js';
 
@@ -17,7 +18,7 @@ export interface DomainPlugin {
 /** Builds the HTTP API: shared hooks first, then one encapsulated plugin per domain. */
 export async function buildApp(ctx: AppContext, domains: DomainPlugin[] = []): Promise<FastifyInstance> {
   const app = Fastify({
-    loggerInstance: ctx.log.child({ mod: 'http' }) as FastifyBaseLogger
+    loggerInstance: ctx.log.child({ mod: 'http' }, { serializers: { req: requestSerializer } }) as FastifyBaseLogger
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
