@@ -72,8 +72,32 @@ export class Originator {
   constructor(private readonly o: OriginatorOptions) {}
 
   async originate(req: OriginateRequest): Promise<OriginateResult> {
-    const number = checkDestination(req.to, req.allowedPrefixes ?? this.o.allowedPrefixes ?? []);
-    const uri = (req.trunk ?? this.o.trunkUriTemplate).replaceAll('{number}', number);
+    const { uri, number } = this.trunkUriFor(req.to, req);
+    return this.place({ uri, remoteNumber: number, proxy: req.proxy ?? this.o.outboundProxy, req });
+  }
+
+  /**
+   * The trunk URI for a customer number, through the toll-fraud guard (throws TollFraudError): for bridging an
+   * existing leg (e.g. an agent's) out to a customer with CallChannel.bridge().
+   */
+  trunkUriFor(to: string, o: { trunk?: string; allowedPrefixes?: string[] } = {}): { uri: string; number: string } {
+    const number = checkDestination(to, o.allowedPrefixes ?? this.o.allowedPrefixes ?? []);
+    return { uri: (o.trunk ?? this.o.trunkUriTemplate).replaceAll('{number}', number), number };
+  }
+
+  /**
+   * Rings an internal SIP contact (an agent's registered softphone) directly: no trunk, no outbound proxy and no
+   * toll-fraud guard (the URI comes from our own registrar, never from a caller). The call's bridge() still goes out
+   * through the outbound proxy, so agent-first dialling can then bridge to a customer via trunkUriFor().
+   */
+  async callContact(req: { uri: string; callerId: string; ringTimeoutMs?: number; headers?: Record<string, string> }): Promise<OriginateResult> {
+    const user = /^sips?:([^@;>]+)@/.exec(req.uri)?.[1] ?? req.uri;
+    return this.place({ uri: req.uri, remoteNumber: user, proxy: undefined, req });
+  }
+
+  private async place(p: { uri: string; remoteNumber: string; proxy: string | undefined; req: Pick<OriginateRequest, 'callerId' | 'ringTimeoutMs' | 'headers'> }): Promise<OriginateResult> {
+    const { uri, req } = p;
+    const number = p.remoteNumber;
     // We pick the Call-ID so the rtpengine session, recordings, DTMF and logs share one id from the first
     // line (drachtio keeps an app-supplied Call-ID). No '@': it also names files in rtpengine's spool.
     const callId = randomUUID();
@@ -87,7 +111,7 @@ export class Originator {
         ringTimeoutMs: req.ringTimeoutMs ?? this.o.defaultRingTimeoutMs ?? 30_000,
         headers: { 'Call-ID': callId, ...req.headers },
         callerId: req.callerId,
-        proxy: req.proxy ?? this.o.outboundProxy,
+        proxy: p.proxy,
         log,
         cancelGraceMs: this.o.cancelGraceMs,
       });

@@ -2,7 +2,7 @@ import type { Logger } from '../logger.js';
 import type { Callback } from './callback-schema.js';
 import type { CallbackStore, StoredCallback } from './callback-store.js';
 import type { EffectGuard } from './effect-guard.js';
-import type { AgentAvailability, AnyAgentDispatch, CallbackOffer, DialGuard, EventPublisher, PreviewDialer } from './ports.js';
+import type { AgentAvailability, AnyAgentDispatch, CallbackOffer, DialDecision, DialGuard, EventPublisher, PreviewDialer } from './ports.js';
 
 export interface CallbackRunnerOptions {
   store: CallbackStore;
@@ -26,7 +26,7 @@ export interface CallbackRunnerOptions {
   now?: () => number;
 }
 
-export type CallbackJobResult = 'already-done' | 'stale' | 'deferred' | 'blocked' | 'offered' | 'waiting-owner' | 'queued' | 'retry' | 'failed' | 'announced';
+export type CallbackJobResult = 'already-done' | 'stale' | 'deferred' | 'blocked' | 'offered' | 'connected' | 'waiting-owner' | 'queued' | 'retry' | 'failed' | 'announced';
 
 /** What happens when a callback's job fires: compliance first, then the owner by preview, else any agent. */
 export class CallbackRunner {
@@ -82,8 +82,8 @@ export class CallbackRunner {
     const owner = cb.ownerAgentId;
     if (owner && this.o.agents && this.o.preview) {
       if (await this.o.agents.isAvailable(owner)) {
-        const r = await this.o.preview.offerToAgent(owner, CallbackRunner.offerOf(cb));
-        if (r.accepted) return this.commit(jobId, cur, this.event({ ...cb, status: 'offered' }, now, 'offered', `to ${owner}`), 'offered');
+        const r = await this.offerToOwner(jobId, cur, cb, now, target, owner);
+        if (r) return r;
         log.info({ callbackId: cb.id, agentId: owner }, 'owner did not take the callback preview');
       }
       if (cb.ownerOnly) {
@@ -95,6 +95,44 @@ export class CallbackRunner {
       }
     }
     return this.dialAnyAgent(jobId, cur, cb, now, target);
+  }
+
+  /**
+   * Preview to the owner. A dialer that dials the customer itself (agent first) reports the customer leg: connected ->
+   * done; busy / no answer -> the same retry rules as the queue path. null = the owner did not take it.
+   */
+  private async offerToOwner(jobId: string, cur: StoredCallback, cb: Callback, now: number, target: Parameters<DialGuard['check']>[0], owner: string): Promise<CallbackJobResult | null> {
+    const dialKey = `${jobId}.dial`;
+    // Re-run after a crash mid-call: that call may have reached the customer, so nobody is rung again for this job.
+    if (await this.o.guard.isDone(dialKey)) return this.attemptFailed(jobId, cur, cb, 'interrupted (restart during the call)');
+    let denied: Extract<DialDecision, { allowed: false }> | undefined;
+    let claimed: boolean | undefined;
+    const r = await this.o.preview!.offerToAgent(owner, CallbackRunner.offerOf(cb), {
+      beforeCustomerDial: async () => {
+        // Count the attempt against the frequency caps right before dialling (not when the agent merely rang).
+        const d = await this.o.dialGuard.check(target, this.now(), { consume: true });
+        if (!d.allowed) {
+          denied = d;
+          return false;
+        }
+        claimed = (await this.o.guard.commit(dialKey, [])) === 'applied';
+        return claimed;
+      },
+    });
+    if (!r.accepted) return null;
+    if (r.customer === undefined) return this.commit(jobId, cur, this.event({ ...cb, status: 'offered' }, now, 'offered', `to ${owner}`), 'offered');
+    const after = this.now();
+    if (denied) {
+      const at = denied.nextAllowedAt ?? after + 60_000;
+      return this.commit(jobId, cur, this.event({ ...cb, dueAt: at }, after, 'deferred', denied.reason), 'deferred', { schedule: true, quiet: true });
+    }
+    if (claimed === false) return this.attemptFailed(jobId, cur, cb, 'interrupted (restart during the call)');
+    if (r.customer === 'not-dialled') return null;
+    if (r.customer === 'connected') {
+      const detail = `talked to the owner ${owner}${r.callId ? ` (call ${r.callId})` : ''}`;
+      return this.commit(jobId, cur, this.event({ ...cb, attempts: cb.attempts + 1, status: 'done' }, after, 'done', detail), 'connected');
+    }
+    return this.attemptFailed(jobId, cur, cb, `owner dialled: customer ${r.customer}`);
   }
 
   private async dialAnyAgent(jobId: string, cur: StoredCallback, cb: Callback, now: number, target: Parameters<DialGuard['check']>[0]): Promise<CallbackJobResult> {
@@ -114,6 +152,13 @@ export class CallbackRunner {
       return this.commit(jobId, cur, this.event({ ...cb, attempts, status: 'done' }, after, 'done', 'talked to an agent from the queue'), 'queued');
     }
     const detail = outcome.outcome === 'queued' ? `queue ${outcome.queueOutcome}` : claim === 'applied' ? outcome.outcome : 'interrupted (restart during the call)';
+    return this.attemptFailed(jobId, cur, cb, detail);
+  }
+
+  /** A dial attempt that did not reach anyone: retry with backoff, or failed after maxAttempts. */
+  private async attemptFailed(jobId: string, cur: StoredCallback, cb: Callback, detail: string): Promise<CallbackJobResult> {
+    const after = this.now();
+    const attempts = cb.attempts + 1;
     if (attempts >= (this.o.maxAttempts ?? 3)) {
       return this.commit(jobId, cur, this.event({ ...cb, attempts, status: 'failed' }, after, 'failed', detail), 'failed');
     }

@@ -67,11 +67,32 @@ export interface CallbackOffer {
 }
 
 /**
+ * What became of the customer leg when the preview dialer dials it itself (agent first, then the customer):
+ * 'not-dialled' when `beforeCustomerDial` said no; 'agent-gone' when the agent hung up while the customer rang.
+ */
+export type PreviewCustomerOutcome = 'connected' | 'busy' | 'no-answer' | 'rejected' | 'failed' | 'agent-gone' | 'not-dialled';
+
+export interface PreviewResult {
+  accepted: boolean;
+  callId?: string;
+  /** Set by dialers that dial the customer themselves; absent when the agent dials (the callback stays 'offered'). */
+  customer?: PreviewCustomerOutcome;
+}
+
+export interface PreviewHooks {
+  /**
+   * Called once the agent has taken the preview, right before the customer is dialled: the runner counts the attempt
+   * (frequency caps) and claims the dial (no second call after a crash). false = do not dial.
+   */
+  beforeCustomerDial?(): Promise<boolean>;
+}
+
+/**
  * Preview dialling: show the callback to the owner agent, who then dials (or the dialer dials on accept).
  * Resolves `accepted: false` when the agent declines or does not answer the preview in time.
  */
 export interface PreviewDialer {
-  offerToAgent(agentId: string, callback: CallbackOffer): Promise<{ accepted: boolean; callId?: string }>;
+  offerToAgent(agentId: string, callback: CallbackOffer, hooks?: PreviewHooks): Promise<PreviewResult>;
 }
 
 /** The ACD. src/queue QueueService satisfies this as is (same shape as src/ivr/ports.ts QueueEntry). */

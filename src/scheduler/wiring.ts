@@ -5,7 +5,9 @@ import type { CallbackRequester } from '../ivr/ports.js';
 import type { CallbackSink } from '../queue/ports.js';
 import type { QueueService } from '../queue/queue-service.js';
 import type { CampaignStore } from '../dialer/campaign-store.js';
+import type { DispositionHooks } from '../leads/disposition-service.js';
 import type { CallbackService } from './callback-service.js';
+import type { FollowUpPlans } from './follow-up-plans.js';
 import { campaignScopes, type ScopeResolver } from './compliance-adapter.js';
 import type { AgentAvailability, EventPublisher, Originator, QueueEntry } from './ports.js';
 
@@ -30,3 +32,32 @@ export function callbackSinks(callbacks: CallbackService): { queue: CallbackSink
 
 /** Campaign calling windows and prefixes for DialGuard (callbacks carrying a campaignId). */
 export const campaignRules = (campaigns: CampaignStore): ScopeResolver => campaignScopes(campaigns);
+
+/**
+ * The dialer's disposition hooks (DispositionService.useHooks): a "callback" disposition books a scheduled callback
+ * for the lead's owner (owner-only: the customer stays with their rep; the queue is the fallback after ownerWaitMs),
+ * a final one closes the lead's follow-up plans and open callbacks.
+ */
+export function dispositionHooks(s: { callbacks: Pick<CallbackService, 'fromDisposition' | 'create'>; plans: Pick<FollowUpPlans, 'closeLead'> }): DispositionHooks {
+  return {
+    async scheduleCallback(c) {
+      const common = {
+        leadId: c.leadId, phone: c.phone, timezone: c.timezone, campaignId: c.campaignId,
+        ...(c.queueId ? { queueId: c.queueId } : {}), ...(c.note ? { note: c.note } : {}),
+      };
+      if (c.ownerAgentId) {
+        const cb = await s.callbacks.fromDisposition({ ...common, agentId: c.ownerAgentId, callbackAt: c.callbackAt, ownerOnly: true, ...(c.callId ? { callId: c.callId } : {}) });
+        return { callbackId: cb.id };
+      }
+      // nobody owns the customer (e.g. a supervisor's disposition): any agent takes it from the queue
+      const { callback } = await s.callbacks.create({
+        ...common, dueAt: c.callbackAt, source: 'agent', createdBy: c.agentId ?? 'disposition', ownerOnly: false,
+        idempotencyKey: `disposition:${c.callId ?? `${c.leadId}:${c.callbackAt}`}`,
+      });
+      return { callbackId: callback.id };
+    },
+    async closeLead(leadId, outcome, by) {
+      await s.plans.closeLead(leadId, outcome, by);
+    },
+  };
+}

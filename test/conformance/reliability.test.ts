@@ -20,7 +20,7 @@ describe('engine reliability with sipp', () => {
 
   it('completes originated calls (createUAC) when the callee loses 10% of packets (re-ACK of retransmitted 200)', async () => {
     const calls = 5;
-    const uas = await sippUas('uas-answer.xml', { calls, extra: ['-lost', '10'] });
+    const uas = await sippUas('uas-answer-lossy.xml', { calls, extra: ['-lost', '10'] });
     for (let i = 0; i < calls; i++) {
       // held past sipp's first 200 retransmission (500 ms) so a lost ACK is repaired by our re-ACK
       const { remoteSdp } = await h.app.originate(`sip:callee@127.0.0.1:${uas.port}`, 700);

@@ -42,9 +42,10 @@ async function setState(id: string, state: 'available' | 'paused'): Promise<void
 }
 
 /** A customer softphone calls the DID, presses 1, and waits to be connected; resolves with the agent whose phone answered. */
-async function callAndPress1(did: string, user: string): Promise<{ customer: Baresip; agentId: string }> {
+async function callAndPress1(did: string, user: string): Promise<{ customer: Baresip; agentId: string; mark: number }> {
   const customer = await startBaresip({ user, password: 'unused-pw', server: sipServer, audioFile: customerTone, register: false });
   phones.push(customer);
+  const marks = Object.fromEntries(Object.entries(agents).map(([id, a]) => [id, a.ws.mark()]));
   const before = Object.fromEntries(Object.entries(agents).map(([id, a]) => [id, a.phone.events.filter((e) => e.type === 'CALL_ESTABLISHED').length]));
   await customer.command('dial', `sip:${did}@${sipServer}`);
   await customer.waitEvent('CALL_ESTABLISHED', 10_000);
@@ -55,16 +56,16 @@ async function callAndPress1(did: string, user: string): Promise<{ customer: Bar
   const end = Date.now() + 15_000;
   for (;;) {
     const answered = Object.entries(agents).find(([id, a]) => a.phone.events.filter((e) => e.type === 'CALL_ESTABLISHED').length > before[id]);
-    if (answered) return { customer, agentId: answered[0] };
+    if (answered) return { customer, agentId: answered[0], mark: marks[answered[0]] };
     if (Date.now() > end) throw new Error('no agent phone answered');
     await new Promise((r) => setTimeout(r, 50));
   }
 }
 
-async function hangupAndWrap(customer: Baresip, agentId: string): Promise<void> {
+async function hangupAndWrap(customer: Baresip, agentId: string, mark: number): Promise<void> {
   await customer.command('hangup');
   await customer.waitEvent('CALL_CLOSED', 10_000);
-  await agents[agentId].ws.waitFor((f) => f.event?.type === 'end', 5000, 'end');
+  await agents[agentId].ws.waitFor((f) => f.event?.type === 'end', 5000, 'end', mark);
   await expect.poll(async () => (await stack.api<{ state: string }>('GET', `/agents/${agentId}/state`, undefined, stack.admin)).body.state, { timeout: 5000 }).toBe('available');
   await customer.stop();
   phones.splice(phones.indexOf(customer), 1);
@@ -101,12 +102,12 @@ describe('queue routing through the service with two softphone agents', () => {
     await setState('A1', 'available');
     await new Promise((r) => setTimeout(r, 300));
     await setState('A2', 'available');
-    const { customer, agentId } = await callAndPress1('4001', 'caller1');
+    const { customer, agentId, mark } = await callAndPress1('4001', 'caller1');
     expect(agentId).toBe('A2');
-    const offer = await agents.A2.ws.waitFor((f) => f.event?.type === 'offer', 5000, 'offer to A2');
+    const offer = await agents.A2.ws.waitFor((f) => f.event?.type === 'offer', 5000, 'offer to A2', mark);
     expect(offer.event).toMatchObject({ queueId: 'mandarin' });
     expect(agents.A1.ws.frames.some((f) => f.event?.type === 'offer')).toBe(false);
-    await hangupAndWrap(customer, agentId);
+    await hangupAndWrap(customer, agentId, mark);
   });
 
   it("owner-first: a known customer's call rings their own rep although the other agent waited longer", async () => {
@@ -124,10 +125,10 @@ describe('queue routing through the service with two softphone agents', () => {
     // A1 becomes available last: longest-idle alone would pick A2
     await setState('A1', 'paused');
     await setState('A1', 'available');
-    const { customer, agentId } = await callAndPress1('4002', CUSTOMER);
+    const { customer, agentId, mark } = await callAndPress1('4002', CUSTOMER);
     expect(agentId).toBe('A1');
-    const answer = await agents.A1.ws.waitFor((f) => f.event?.type === 'answer' && f.event.queueId === 'vip', 5000, 'answer for A1');
+    const answer = await agents.A1.ws.waitFor((f) => f.event?.type === 'answer' && f.event.queueId === 'vip', 5000, 'answer for A1', mark);
     expect(JSON.stringify(answer.event)).not.toContain(CUSTOMER.slice(1)); // masked for the agent
-    await hangupAndWrap(customer, agentId);
+    await hangupAndWrap(customer, agentId, mark);
   });
 });

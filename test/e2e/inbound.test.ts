@@ -97,9 +97,10 @@ describe('inbound call through the whole service: IVR -> queue -> agent', () => 
 
   it('the customer presses 1, waits in the queue, is connected when the agent goes available; events reach both sockets', async () => {
     const answeredBefore = supWs.stats('sales').at(-1)!.answered;
+    const sup = supWs.mark();
     const customer = await customerCallsAndPresses1();
     // the agent is still logged out: the caller waits, and the supervisor sees it
-    await supWs.waitFor((f) => f.type === 'stats' && f.queueId === 'sales' && f.stats!.waiting === 1, 10_000, 'waiting 1');
+    await supWs.waitFor((f) => f.type === 'stats' && f.queueId === 'sales' && f.stats!.waiting === 1, 10_000, 'waiting 1', sup);
 
     agentWs.send({ type: 'state', id: 'go', state: 'available' });
     const ack = await agentWs.waitFor((f) => f.id === 'go');
@@ -112,7 +113,7 @@ describe('inbound call through the whole service: IVR -> queue -> agent', () => 
     expect(pop.callerNumber).toBe(`*********${CUSTOMER.slice(-4)}`);
     expect(JSON.stringify(offer.event)).not.toContain(CUSTOMER);
     expect(JSON.stringify(answer.event)).not.toContain(CUSTOMER);
-    await supWs.waitFor((f) => f.type === 'stats' && f.stats!.waiting === 0 && f.stats!.answered === answeredBefore + 1, 10_000, 'waiting 0, answered +1');
+    await supWs.waitFor((f) => f.type === 'stats' && f.stats!.waiting === 0 && f.stats!.answered === answeredBefore + 1, 10_000, 'waiting 0, answered +1', sup);
     // supervisors get the real number
     const supOffer = await supWs.waitFor((f) => f.type === 'event' && f.event?.type === 'offer', 5000, 'supervisor offer');
     expect(JSON.stringify(supOffer.event)).toContain(CUSTOMER);
@@ -142,11 +143,12 @@ describe('inbound call through the whole service: IVR -> queue -> agent', () => 
     const ack = await agentWs.waitFor((f) => f.id === 'pause');
     expect(ack, JSON.stringify(ack)).toMatchObject({ type: 'ack', state: 'paused' });
     const before = supWs.stats('sales').at(-1)!;
+    const sup = supWs.mark();
     const customer = await customerCallsAndPresses1();
-    await supWs.waitFor((f) => f.type === 'stats' && f.stats!.waiting === 1, 10_000, 'waiting 1');
+    await supWs.waitFor((f) => f.type === 'stats' && f.stats!.waiting === 1, 10_000, 'waiting 1', sup);
     await customer.command('hangup');
     await customer.waitEvent('CALL_CLOSED', 10_000);
-    const after = await supWs.waitFor((f) => f.type === 'stats' && f.stats!.waiting === 0 && f.stats!.abandoned === before.abandoned + 1, 10_000, 'abandoned +1');
+    const after = await supWs.waitFor((f) => f.type === 'stats' && f.stats!.waiting === 0 && f.stats!.abandoned === before.abandoned + 1, 10_000, 'abandoned +1', sup);
     expect(after.stats!.answered).toBe(before.answered);
     // the paused agent's phone never rang: still only the first call's CALL_ESTABLISHED
     expect(agentPhone.events.filter((e) => e.type === 'CALL_ESTABLISHED').length).toBe(1);

@@ -15,10 +15,12 @@ export class WsClient {
     return c;
   }
   send(msg: unknown): void { this.ws.send(JSON.stringify(msg)); }
-  async waitFor(pred: (f: Frame) => boolean, timeoutMs = 10_000, what = 'frame'): Promise<Frame> {
+  /** Position to pass as `from`, so a wait only sees frames that arrive after this point. */
+  mark(): number { return this.frames.length; }
+  async waitFor(pred: (f: Frame) => boolean, timeoutMs = 10_000, what = 'frame', from = 0): Promise<Frame> {
     const end = Date.now() + timeoutMs;
     for (;;) {
-      const f = this.frames.find(pred);
+      const f = this.frames.slice(from).find(pred);
       if (f) return f;
       if (Date.now() > end) throw new Error(`timed out waiting for ${what}; got ${JSON.stringify(this.frames.slice(-8))}`);
       await new Promise((r) => setTimeout(r, 20));
