@@ -22,6 +22,8 @@ export interface OwnerPreviewDialerOptions {
   customers?: CustomerLookup;
   /** Caller id presented to the customer. */
   callerId: string;
+  /** Trunk URI template (`sip:{number}@host`) for callbacks; default: call control's trunk. */
+  trunk?: string;
   /** Shown on the agent's phone for the preview leg (default: callerId). */
   agentCallerId?: string;
   log: Logger;
@@ -104,7 +106,7 @@ export class OwnerPreviewDialer implements PreviewDialer {
     if (hooks.beforeCustomerDial && !(await hooks.beforeCustomerDial())) return 'not-dialled';
     let uri: string;
     try {
-      uri = this.o.calls.trunkUriFor(cb.phone).uri;
+      uri = this.o.calls.trunkUriFor(cb.phone, this.o.trunk ? { trunk: this.o.trunk } : {}).uri;
     } catch (err) {
       log.warn({ err: (err as Error).message }, 'callback: customer number refused before dialling');
       return 'failed';
