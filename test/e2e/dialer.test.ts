@@ -400,6 +400,6 @@ describe('outbound dialer over real SIP/RTP', () => {
   it('leaves no rtpengine session, call or SIP dialog behind', async () => {
     await until('calls to end', () => calls.registry.counts().active === 0 && engine.agent.stats().dialogs === 0, 5000);
     expect(await media.client.list()).toEqual([]);
-    expect(media.mediaFactory.activeCallIds()).toEqual([]);
+    expect([...media.mediaFactory.activeCallIds()]).toEqual([]);
   });
 });
