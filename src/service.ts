@@ -135,6 +135,9 @@ export async function startService(config: Config, log: Logger): Promise<Running
 
     const agentPool = campaignAgentPool({
       campaigns: dialer.campaigns, agents: acd.agents, agentState: acd.agentState, directory: acd.directory, bus, log,
+      // An answered customer must reach an agent within 2 s or hear the safe-harbor message: the agent leg
+      // (auto-answer softphones) may not ring longer than that.
+      agentRingTimeoutMs: 2000,
     });
     const dialers = createDialerManager(dialer, {
       originator: dialerOriginator(calls.originator),

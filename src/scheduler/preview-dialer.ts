@@ -1,4 +1,5 @@
 import type { AgentDirectory } from '../agents/agent-directory.js';
+import type { AuditLog } from '../audit/audit-log.js';
 import type { AgentStateService } from '../agents/agent-state.js';
 import type { CallChannel } from '../calls/call-channel.js';
 import type { Originator as CallsOriginator } from '../calls/originator.js';
@@ -20,6 +21,8 @@ export interface OwnerPreviewDialerOptions {
   bus: EventPublisher;
   /** Customer record for the screen pop (src/queue/lead-customers.ts). */
   customers?: CustomerLookup;
+  /** A customer record shown to an agent is a sensitive read: audit-logged like the ACD's screen pops. */
+  audit?: Pick<AuditLog, 'record'>;
   /** Caller id presented to the customer. */
   callerId: string;
   /** Trunk URI template (`sip:{number}@host`) for callbacks; default: call control's trunk. */
@@ -43,8 +46,8 @@ export const CALLBACK_OFFER_RESULT_EVENT = 'callback.offer-result';
  *    agent never gets two calls);
  * 2. publish the offer with the screen pop (masked number) on `agent:<id>` and ring the owner's registered phone;
  *    no answer -> not accepted, the agent is available again (one more unanswered offer);
- * 3. the owner answers (on-call) -> the customer is dialled through the trunk from the owner's leg and bridged;
- *    hang-up -> wrap-up. Busy / no answer -> the owner's leg is released and the runner's retry rules apply.
+ * 3. the owner answers -> the customer is dialled through the trunk from the owner's leg; bridged -> on-call;
+ *    hang-up -> wrap-up. Busy / no answer -> the owner's leg is released (available) and the runner's retry rules apply.
  */
 export class OwnerPreviewDialer implements PreviewDialer {
   constructor(private readonly o: OwnerPreviewDialerOptions) {}
@@ -68,6 +71,10 @@ export class OwnerPreviewDialer implements PreviewDialer {
       agentId, phone: cb.phone, dueAt: new Date(cb.dueAt).toISOString(), leadId: cb.leadId, campaignId: cb.campaignId, note: cb.note,
       ...(customer ? { customer } : {}),
     });
+    if (customer && cb.leadId && this.o.audit) {
+      await this.o.audit.record({ sub: agentId, role: 'agent', agentId }, 'lead.screen-pop', cb.leadId, { callbackId: cb.callbackId })
+        .catch((err: unknown) => this.o.log.warn({ err, agentId }, 'screen-pop audit failed'));
+    }
 
     const headers: Record<string, string> = { 'X-Callback-Id': cb.callbackId, ...(cb.leadId ? { 'X-Lead-Id': cb.leadId } : {}) };
     const agentLeg = await this.o.calls.callContact({
@@ -84,18 +91,22 @@ export class OwnerPreviewDialer implements PreviewDialer {
     }
     const call = agentLeg.call;
     const log = callLogger(this.o.log, call.callId, { callbackId: cb.callbackId, agentId });
-    await agentState.tryTransition(agentId, 'on-call', { from: ['reserved'], callId: call.callId, reason }).catch((err: unknown) => log.warn({ err }, 'agent state on-call failed'));
 
-    const outcome = await this.dialCustomer(call, cb, headers, hooks, log);
+    // The owner stays reserved while the customer rings (ring time, not talk time, and no call counted yet).
+    const outcome = await this.dialCustomer(call, cb, headers, hooks, log).catch((err: unknown): PreviewCustomerOutcome => {
+      log.error({ err }, 'callback: dialling the customer failed');
+      return 'failed';
+    });
     await tell(CALLBACK_OFFER_RESULT_EVENT, { outcome, callId: call.callId });
     if (outcome === 'connected') {
+      await agentState.tryTransition(agentId, 'on-call', { from: ['reserved'], callId: call.callId, reason }).catch((err: unknown) => log.warn({ err }, 'agent state on-call failed'));
       call.once('hangup', () => void this.afterCall(agentId, call.callId, log));
       if (call.ended) void this.afterCall(agentId, call.callId, log);
       log.info('callback: customer bridged to the owner');
     } else {
       // Nothing to wrap up: the owner talked to nobody.
       if (!call.ended) await call.hangup().catch(() => undefined);
-      await agentState.tryTransition(agentId, 'available', { from: ['on-call'], callId: call.callId }).catch(() => undefined);
+      await agentState.tryTransition(agentId, 'available', { from: ['reserved'] }).catch(() => undefined);
       log.info({ outcome }, 'callback: customer not reached');
     }
     return { accepted: true, callId: call.callId, customer: outcome };

@@ -45,13 +45,13 @@ let media: MediaServices;
 let engine: RunningEngine;
 let calls: CallControl;
 let sched: SchedulerServices;
-let worker: RunningScheduler;
 let customer: SippRun;
 let agentPhone: Baresip | undefined;
 const agents = new AgentStore(r.redis, r.keys);
 const directory = new AgentDirectory(r.redis, r.keys);
 let agentState: AgentStateService;
 const events: { topic: string; event: BusEvent }[] = [];
+const stopSchedulers: (() => Promise<void>)[] = [];
 
 beforeAll(async () => {
   sub = new Redis(REDIS_URL);
@@ -83,32 +83,41 @@ beforeAll(async () => {
   });
   for (const c of calls.readiness) await c.check();
 
+  ({ sched } = await startScheduler());
+}, 30_000);
+
+/** Scheduler services + worker on a private BullMQ prefix; `trunk` overrides call control's trunk for callbacks. */
+async function startScheduler(trunk?: string): Promise<{ sched: SchedulerServices; worker: RunningScheduler }> {
   const connection = bullConnection(REDIS_URL);
-  sched = createSchedulerServices({ redis: r.redis, keys: r.keys, connection, prefix: `tbull-cb-${randomUUID().slice(0, 8)}`, bus });
+  const s = createSchedulerServices({ redis: r.redis, keys: r.keys, connection, prefix: `tbull-cb-${randomUUID().slice(0, 8)}`, bus });
   const dialer = createDialerServices({ redis: r.redis, keys: r.keys, log });
   // Real compliance (DNC, caps, windows) with a window open all day, so the test does not depend on the clock.
   const allDay = callingWindowsSchema.parse({ weekdays: [{ start: '00:00', end: '24:00' }], weekends: [{ start: '00:00', end: '24:00' }], blackouts: [] });
-  worker = await startSchedulerWorkers({
-    services: sched, connection, log, bus,
+  const w = await startSchedulerWorkers({
+    services: s, connection, log, bus,
     dialGuard: schedulerDialGuard({
-      policy: dialer.policy, campaigns: dialer.campaigns, portfolios: sched.paymentStore,
+      policy: dialer.policy, campaigns: dialer.campaigns, portfolios: s.paymentStore,
       defaultScope: { id: CALLBACK_SCOPE, callingWindows: allDay, allowedPrefixes: ['+44'] },
     }),
     agents: acdAgentAvailability({ agentState, directory }),
     preview: new OwnerPreviewDialer({
       agentState, directory, calls: calls.originator, bus, log, callerId: '+442000000000',
-      agentRingTimeoutMs: 8000, customerRingTimeoutMs: 8000, autoWrapMs: 300,
+      agentRingTimeoutMs: 8000, customerRingTimeoutMs: 8000, autoWrapMs: 300, ...(trunk ? { trunk } : {}),
     }),
     callbackOptions: { defaultScope: CALLBACK_SCOPE, maxAttempts: 2, retryBackoffMs: [60_000] },
   });
-}, 30_000);
+  stopSchedulers.push(async () => {
+    await w.stop();
+    await s.queue.queue.obliterate({ force: true }).catch(() => undefined);
+    await s.close();
+  });
+  return { sched: s, worker: w };
+}
 
 afterAll(async () => {
   await agentPhone?.stop(); // before the registrar goes (baresip waits to un-register)
   if (customer && customer.proc.child.exitCode === null) await customer.proc.stop('SIGTERM', 2000);
-  await worker?.stop();
-  await sched?.queue.queue.obliterate({ force: true }).catch(() => undefined);
-  await sched?.close();
+  for (const stop of stopSchedulers) await stop();
   await calls?.stop();
   await engine?.stop();
   await media?.stop();
@@ -180,4 +189,34 @@ describe('a due callback dials its owner agent (real SIP + RTP)', () => {
     expect(Math.abs(stats.freq - 600)).toBeLessThan(60);
     expect(stats.seconds).toBeGreaterThan(1);
   }, 40_000);
+
+  it('customer busy: the owner answers, the customer leg gets 486, the owner is released and the callback is retried later', async () => {
+    await agents.upsert({ id: 'A2', name: 'Agent Two', sipUsername: 'agent2', sipPassword: 'agent2-sip-secret', skills: {}, queues: [] });
+    const phone2 = await startBaresip({ user: 'agent2', password: 'agent2-sip-secret', server: `127.0.0.1:${engine.sipPort}`, audioFile: join(dir, 'agent.wav') });
+    try {
+      await phone2.waitEvent('REGISTER_OK', 10_000);
+      await agentState.request('A2', 'available');
+      const busy = await runSipp({ scenario: join(import.meta.dirname, 'calls/sipp/uas-busy.xml'), timeoutS: 20 });
+      await sippListening(busy);
+      const { sched: s2 } = await startScheduler(`sip:{number}@127.0.0.1:${busy.port}`);
+      const { callback } = await s2.callbacks.create({
+        phone: '+447911000222', timezone: 'Europe/London', ownerAgentId: 'A2', ownerOnly: true, dueAt: Date.now() + 500, source: 'agent', createdBy: 'A2',
+      });
+      await phone2.waitEvent('CALL_ESTABLISHED', 10_000);
+      expect(await busy.done, sippErrors(busy)).toBe(0);
+      await expect.poll(async () => (await s2.callbacks.get(callback.id))?.history.at(-1)?.event, { timeout: 8000 }).toBe('retry');
+      const cb = (await s2.callbacks.get(callback.id))!;
+      expect(cb).toMatchObject({ status: 'scheduled', attempts: 1 });
+      expect(cb.history.at(-1)?.detail).toBe('owner dialled: customer busy');
+      expect(cb.dueAt).toBeGreaterThan(Date.now() + 50_000);
+      await phone2.waitEvent('CALL_CLOSED', 5000);
+      await expect.poll(async () => (await agentState.get('A2')).state, { timeout: 3000 }).toBe('available');
+      const result = events.find((e) => e.topic === 'agent:A2' && e.event.type === 'callback.offer-result' && e.event.callbackId === callback.id);
+      expect(result?.event).toMatchObject({ outcome: 'busy' });
+      await expect.poll(() => media.client.list(), { timeout: 3000 }).toEqual([]);
+      expect(calls.registry.counts().active).toBe(0);
+    } finally {
+      await phone2.stop();
+    }
+  }, 30_000);
 });

@@ -60,7 +60,9 @@ export class AcdAgentPool implements AgentPool {
     });
     if (br.outcome !== 'bridged') return { ok: false, reason: `agent leg ${br.outcome}` };
     await this.o.agentState.tryTransition(r.agentId, 'on-call', { from: ['reserved'] });
-    call.once('hangup', () => void this.afterCall(r.agentId));
+    // The customer may already have hung up while the state changed: the 'hangup' event is then gone.
+    if (call.ended) void this.afterCall(r.agentId);
+    else call.once('hangup', () => void this.afterCall(r.agentId));
     return { ok: true };
   }
 

@@ -68,6 +68,25 @@ describe('Originator (fake srf + media)', () => {
     expect(registry.counts().active).toBe(0);
   });
 
+  it('callContact rings an internal contact directly (no trunk, no proxy); trunkUriFor keeps the toll-fraud guard', async () => {
+    const srf = new FakeSrf('answer');
+    const media = new FakeMediaFactory();
+    const o = new Originator({ srf, media, log, trunkUriTemplate: 'sip:{number}@127.0.0.1:5080', outboundProxy: 'sip:proxy.test', allowedPrefixes: ['+4420'] });
+    const r = await o.callContact({ uri: 'sip:agent1-0x1@127.0.0.1:5090', callerId: '+442000000000', headers: { 'X-Callback-Id': 'cb1' } });
+    expect(r.outcome).toBe('answered');
+    const call = (r as { call: CallChannel }).call;
+    expect(call.remoteNumber).toBe('agent1-0x1');
+    expect(srf.invites[0]).toMatchObject({ uri: 'sip:agent1-0x1@127.0.0.1:5090', opts: { headers: { 'X-Callback-Id': 'cb1' } } });
+    expect(srf.invites[0].opts.proxy).toBeUndefined();
+    const viaTrunk = await o.originate({ to: '+442012345678', callerId: '+442000000000' });
+    expect(srf.invites[1].opts.proxy).toBe('sip:proxy.test'); // customers still go through the outbound proxy
+    if (viaTrunk.outcome === 'answered') await viaTrunk.call.hangup();
+    expect(o.trunkUriFor('+44 20 1234 5678')).toEqual({ uri: 'sip:+442012345678@127.0.0.1:5080', number: '+442012345678' });
+    expect(o.trunkUriFor('+442012345678', { trunk: 'sip:{number}@other.test' }).uri).toBe('sip:+442012345678@other.test');
+    expect(() => o.trunkUriFor('+882100000')).toThrow(TollFraudError);
+    await call.hangup();
+  });
+
   it.each([
     [486, 'busy'],
     [480, 'no-answer'],

@@ -75,6 +75,20 @@ describe('AcdAgentPool over the real agent state machine', () => {
     expect(history.slice(-3)).toEqual(['on-call', 'wrap-up', 'available']);
   });
 
+  it('a customer who hangs up as the bridge completes does not leave the agent on-call', async () => {
+    await until(async () => (await agentState.get('a1')).state === 'available');
+    const r = (await pool.reserve({ campaignId: 'c1', preferredAgentId: 'a1', onlyPreferred: true, waitMs: 0 }))!;
+    const call = new (class extends FakeCall {
+      override async bridge(t: Parameters<FakeCall['bridge']>[0]) {
+        const b = await super.bridge(t);
+        this.remoteHangup();
+        return b;
+      }
+    })('cust-3', '+8613800000003', '+861012345678');
+    expect(await pool.connect(r, call, pop)).toEqual({ ok: true });
+    await until(async () => (await agentState.get('a1')).state === 'available');
+  });
+
   it('connect fails cleanly when the agent has no registered contact', async () => {
     await agentState.request('a3', 'available');
     const r = (await pool.reserve({ campaignId: 'c1', preferredAgentId: 'a3', onlyPreferred: true, waitMs: 0 }))!;

@@ -48,9 +48,10 @@ function fresh(): void {
   dialer = new OwnerPreviewDialer({
     agentState: cluster.a.agentState, directory: cluster.a.directory, calls, bus, callerId: '+861000000000',
     customers: { find: async (q) => ({ name: 'Ms Wang', phone: q.phone, leadId: q.leadId }) },
-    log: pino({ level: 'silent' }), autoWrapMs: 10,
+    log: pino({ level: 'silent' }), autoWrapMs: 10, audit: { record: async (who, action, target, detail) => void audits.push({ who: who.sub, action, target, detail }) },
   });
 }
+const audits: { who: string; action: string; target: string; detail?: Record<string, unknown> }[] = [];
 const offerEvents = () => bus.events.filter((e) => e.event.type.startsWith('callback.offer'));
 
 describe('OwnerPreviewDialer (agent first)', () => {
@@ -72,6 +73,7 @@ describe('OwnerPreviewDialer (agent first)', () => {
     const pop = offerEvents()[0].event;
     expect(pop).toMatchObject({ callbackId: 'cb1', phone: '+*********8000', note: 'renewal', leadId: 'L1', customer: { name: 'Ms Wang', phone: '+*********8000' } });
     expect(JSON.stringify(bus.events)).not.toContain('13800138000');
+    expect(audits).toContainEqual({ who: 'o1', action: 'lead.screen-pop', target: 'L1', detail: { callbackId: 'cb1' } });
     expect((await status('o1')).state).toBe('on-call');
     expect((await status('o1')).callId).toBe(calls.agentLegs[0].callId);
     calls.agentLegs[0].callerHangup();
@@ -94,8 +96,12 @@ describe('OwnerPreviewDialer (agent first)', () => {
   it.each(['busy', 'no-answer'] as const)('customer %s: the owner leg is released and the owner is available again', async (outcome) => {
     fresh();
     calls.customer = () => ({ outcome, afterMs: 5 });
+    const seen: string[] = [];
+    const t = cluster.a.agentState.onTransition((x) => x.agentId === 'o1' && seen.push(x.state));
     const r = await dialer.offerToAgent('o1', offer(`cb-${outcome}`));
+    t();
     expect(r).toMatchObject({ accepted: true, customer: outcome });
+    expect(seen).toEqual(['reserved', 'available']); // reserved while the customer rang; no call counted
     expect(calls.agentLegs[0].ended).toBe(true);
     expect((await status('o1')).state).toBe('available');
     expect(offerEvents().at(-1)?.event).toMatchObject({ outcome });
