@@ -4,5 +4,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 SETUP_BROWSER=1 bash scripts/setup.sh
 npx tsc --noEmit -p .
-npx eslint src test --max-warnings=0
+npx eslint src test bench scripts --max-warnings=0
 npx vitest run "$@"
