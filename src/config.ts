@@ -43,8 +43,6 @@ export const configSchema = z.object({
   CALLBACK_CALLER_ID: z.string().regex(/^\+\d{6,15}$/).default('+861000000000'),
   /** ACD queue for callbacks that name none (queued for any agent when the owner is not free). */
   CALLBACK_QUEUE_ID: z.string().min(1).max(64).default('callbacks'),
-  /** How long the owner sees a callback preview before the customer is dialled (ms). */
-  CALLBACK_PREVIEW_MS: z.coerce.number().int().min(0).default(3000),
 });
 
 export type Config = z.infer<typeof configSchema>;

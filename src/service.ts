@@ -25,7 +25,8 @@ import { schedulerDialGuard } from './wiring/dial-guard.js';
 import { dialerOriginator, schedulerOriginator } from './wiring/originator-adapter.js';
 import { campaignAgentPool } from './wiring/acd-agent-pool.js';
 import { acdAgentAvailability } from './wiring/agent-availability.js';
-import { BridgingPreviewDialer } from './wiring/preview-dialer.js';
+import { OwnerPreviewDialer } from './scheduler/preview-dialer.js';
+import { dispositionHooks } from './scheduler/wiring.js';
 import { queueAnyAgentDispatch } from './wiring/any-agent-dispatch.js';
 import { dncOptOutSink } from './wiring/opt-out.js';
 import { promptReminderCall } from './wiring/reminder-call.js';
@@ -160,9 +161,11 @@ export async function startService(config: Config, log: Logger): Promise<Running
         defaultScope: { id: CALLBACK_SCOPE, callingWindows: callingWindowsSchema.parse({}), allowedPrefixes: config.TRUNK_ALLOWED_PREFIXES },
       }),
       agents: acdAgentAvailability({ agentState: acd.agentState, directory: acd.directory }),
-      preview: new BridgingPreviewDialer({
-        agentState: acd.agentState, directory: acd.directory, originator: callsOut, bus, log,
-        callerId: config.CALLBACK_CALLER_ID, previewMs: config.CALLBACK_PREVIEW_MS,
+      // Agent first: the owner's phone rings, then the customer is dialled from the owner's leg (seeds: a
+      // customer stays with their rep).
+      preview: new OwnerPreviewDialer({
+        agentState: acd.agentState, directory: acd.directory, calls: calls.originator, bus, log,
+        customers: leadCustomers(dialer.leads), audit: ctx.audit, callerId: config.CALLBACK_CALLER_ID,
       }),
       anyAgent: queueAnyAgentDispatch({
         originator: callsOut, queue: acd.queueService, callerId: config.CALLBACK_CALLER_ID, defaultQueueId: config.CALLBACK_QUEUE_ID, log,
@@ -174,6 +177,8 @@ export async function startService(config: Config, log: Logger): Promise<Running
       retention: { sweep: (now) => media.recordings.enforceRetention(now) },
     });
     stoppers.push({ name: 'scheduler-worker', stop: () => worker.stop() });
+    // A "callback" disposition books a real scheduled callback; a final one closes the lead's follow-up plan.
+    dialer.dispositions.useHooks(dispositionHooks(scheduler));
 
     domains.push(
       ...acd.domains,

@@ -35,7 +35,7 @@ function openZone(): string {
 beforeAll(async () => {
   const tone = await toneUlaw(join(toneDir, 'customer.ul'), 600, 20);
   customer = await runSipp({ scenario: join(import.meta.dirname, 'calls/sipp/uas-answer-talk.xml'), vars: { TONE: tone }, timeoutS: 40 });
-  stack = await startServiceStack({ TRUNK_URI_TEMPLATE: `sip:{number}@127.0.0.1:${customer.port}`, CALLBACK_PREVIEW_MS: '300' });
+  stack = await startServiceStack({ TRUNK_URI_TEMPLATE: `sip:{number}@127.0.0.1:${customer.port}` });
 });
 
 afterAll(async () => {
@@ -47,7 +47,7 @@ afterAll(async () => {
 });
 
 describe('scheduled callback to its owner through the service', () => {
-  it('fires, previews to the owner (masked), dials the customer and bridges to the owner', async () => {
+  it('fires, rings the owner first (masked offer), dials the customer and bridges them, ending done', async () => {
     const api = (m: string, p: string, b?: unknown) => stack.api<Record<string, unknown>>(m, p, b, stack.admin);
     expect((await api('POST', '/agents', { id: 'A1', name: 'Agent One', sipUsername: 'agent1', sipPassword: 'agent1-sip-secret', queues: [] })).status).toBe(201);
     expect((await api('POST', '/users', { username: 'agent1', password: 'agent1-login-pw', role: 'agent', agentId: 'A1' })).status).toBeLessThan(300);
@@ -62,13 +62,13 @@ describe('scheduled callback to its owner through the service', () => {
     expect(created.status, JSON.stringify(created.body)).toBe(201);
     const id = created.body.id as string;
 
-    const preview = await ws.waitFor((f) => f.event?.type === 'callback-preview', 15_000, 'callback preview');
-    expect(preview.event).toMatchObject({ callbackId: id, note: 'renewal question' });
-    expect(preview.event!.phone).toBe('+********3456');
+    const offer = await ws.waitFor((f) => f.event?.type === 'callback.offer', 15_000, 'callback offer');
+    expect(offer.event).toMatchObject({ callbackId: id });
+    expect(JSON.stringify(offer.event)).not.toContain(PHONE);
     await agentPhone.waitEvent('CALL_ESTABLISHED', 15_000);
-    const result = await ws.waitFor((f) => f.event?.type === 'callback-preview-result', 5000, 'preview result');
+    const result = await ws.waitFor((f) => f.event?.type === 'callback.offer-result', 15_000, 'offer result');
     expect(result.event).toMatchObject({ callbackId: id, outcome: 'connected' });
-    await expect.poll(async () => (await api('GET', `/callbacks/${id}`)).body.status, { timeout: 5000 }).toBe('offered');
+    await expect.poll(async () => (await api('GET', `/callbacks/${id}`)).body.status, { timeout: 5000 }).toBe('done');
     await expect.poll(async () => (await api('GET', '/agents/A1/state')).body.state, { timeout: 3000 }).toBe('on-call');
 
     await new Promise((r) => setTimeout(r, 1000));
