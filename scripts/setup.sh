@@ -24,7 +24,9 @@ fi
 # npm dependencies: reinstall when the lockfile changed since the last install.
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   say "installing npm dependencies"
-  npm ci --no-fund --no-audit --loglevel=error
+  # `npm install` honours the lockfile; npm 11's `npm ci` rejects our lockfile for lacking other
+  # platforms' optional binaries (msgpackr-extract), which this Linux box never needs.
+  npm install --no-fund --no-audit --loglevel=error
 fi
 
 # Redis on loopback, started only when none answers; remembered so `npm start` stops only what it started.
