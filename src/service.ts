@@ -1,5 +1,4 @@
 import { createHmac } from 'node:crypto';
-import { once } from 'node:events';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
@@ -78,9 +77,6 @@ export async function startService(config: Config, log: Logger): Promise<Running
     // A subscriber connection cannot run commands: the bus gets its own.
     const sub = createRedis(config);
     stoppers.push({ name: 'redis-sub', stop: () => sub.disconnect() });
-    // ioredis writes PSUBSCRIBE before its INFO ready check while still connecting; the check then fails in
-    // subscriber mode and the connection is torn down (events lost). Subscribe only once it is ready.
-    if (sub.status !== 'ready') await once(sub, 'ready');
     const bus = new EventBus(redis, sub, keys);
     stoppers.push({ name: 'bus', stop: () => bus.close() });
 

@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import type { Redis } from 'ioredis';
 import type { Keys } from '../redis.js';
 
@@ -40,6 +41,9 @@ export class EventBus {
         const topic = channel.slice(prefix.length);
         for (const l of this.listeners) l(topic, ev);
       });
+      // ioredis writes PSUBSCRIBE before its INFO ready check while still connecting; the check then fails in
+      // subscriber mode and the connection is torn down (events lost). Subscribe only once it is ready.
+      if (this.sub.status !== 'ready') await once(this.sub, 'ready');
       await this.sub.psubscribe(`${prefix}*`);
     }
     return () => this.listeners.delete(listener);
