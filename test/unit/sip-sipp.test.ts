@@ -148,9 +148,10 @@ describe('interop with sipp', () => {
   });
 
   it('the stack as UAC against sipp -sn uas with -lost 10 (Timer A/E retransmissions, re-ACK of 2xx)', async () => {
-    // T1 = 100 ms: sipp's UAS keeps a finished call only 4 s (timewait) instead of 64*T1, so our
-    // BYE retransmissions must fall inside that window for a lost 200 to be recovered
-    const s = await startStack({ timers: { T1: 100, T2: 4000, T4: 5000 } });
+    // T1 = 200 ms: sipp's UAS keeps a finished call only 4 s (timewait) instead of 64*T1, so our
+    // BYE retransmissions (200+400+800+1600 ms) must fall inside that window for a lost 200 to be
+    // recovered; with 100 ms Timer B (64*T1 = 6.4 s) was too short on a loaded CI box.
+    const s = await startStack({ timers: { T1: 200, T2: 4000, T4: 5000 } });
     cleanup.push(() => s.stop());
     const calls = 10;
     const uas = await startSipp('uas', undefined, ['-m', String(calls), '-lost', '10']);
