@@ -8,6 +8,7 @@ import { newCallId, newTag, parseNameAddr } from '../../src/sip/engine/uri.js';
 import { freePort } from '../support/ports.js';
 import { run } from '../support/proc.js';
 import { startStack } from './sip-test-helpers.js';
+import { startLossyRelay } from '../support/lossy-relay.js';
 
 /*
  * Interop with a real SIP implementation: sipp's built-in `uac` scenario (INVITE, 200, ACK, BYE)
@@ -147,16 +148,18 @@ describe('interop with sipp', () => {
     expect(s.tcpConnectionCount).toBeLessThanOrEqual(1);
   });
 
-  it('the stack as UAC against sipp -sn uas with -lost 10 (Timer A/E retransmissions, re-ACK of 2xx)', async () => {
+  it('the stack as UAC against sipp -sn uas through a 10% lossy link (Timer A/E retransmissions, re-ACK of 2xx)', async () => {
     // T1 = 200 ms: sipp's UAS keeps a finished call only 4 s (timewait) instead of 64*T1, so our
     // BYE retransmissions (200+400+800+1600 ms) must fall inside that window for a lost 200 to be
     // recovered; with 100 ms Timer B (64*T1 = 6.4 s) was too short on a loaded CI box.
     const s = await startStack({ timers: { T1: 200, T2: 4000, T4: 5000 } });
     cleanup.push(() => s.stop());
     const calls = 10;
-    const uas = await startSipp('uas', undefined, ['-m', String(calls), '-lost', '10']);
-    const sippPort = uas.port;
-    const target = `sip:service@127.0.0.1:${sippPort}`;
+    const uas = await startSipp('uas', undefined, ['-m', String(calls)]);
+    // 10% loss both ways on every message between the stack and sipp (seeded, see lossy-relay.ts)
+    const relay = await startLossyRelay(uas.port, 10, 20261122);
+    cleanup.push(() => relay.close());
+    const target = `sip:service@127.0.0.1:${relay.port}`;
     const dest = s.resolveTarget(target);
     const one = () =>
       new Promise<number>((resolve, reject) => {
@@ -189,6 +192,8 @@ describe('interop with sipp', () => {
       });
     const results = await Promise.all(Array.from({ length: calls }, (_, i) => new Promise((r) => setTimeout(r, i * 30)).then(one)));
     expect(results).toEqual(Array(calls).fill(200));
+    // the link really lost messages, so retransmissions were exercised
+    expect(relay.dropped.toTarget + relay.dropped.toClient).toBeGreaterThan(0);
     const r = await uas.done;
     expect(r.code, r.errors || r.output).toBe(0);
   });
