@@ -28,15 +28,21 @@ export async function startLossyRelay(targetPort: number, lossPct: number, seed 
     forwarded: 0,
     close: () => new Promise((r) => front.close(() => back.close(() => r()))),
   };
+  const trace = process.env.RELAY_TRACE ? (dir: string, msg: Buffer, drop: boolean) =>
+    process.stderr.write(`relay ${dir} ${drop ? 'DROP' : 'pass'} ${msg.toString().split('\r\n')[0]} ${/Call-ID: *([^\r]+)/i.exec(msg.toString())?.[1] ?? ''} ${/CSeq: *([^\r]+)/i.exec(msg.toString())?.[1] ?? ''}\n`) : undefined;
   front.on('message', (msg, rinfo) => {
     client = rinfo;
-    if (rand() * 100 < lossPct) return void relay.dropped.toTarget++;
+    const dropIt = rand() * 100 < lossPct;
+    trace?.('->', msg, dropIt);
+    if (dropIt) return void relay.dropped.toTarget++;
     relay.forwarded++;
     back.send(msg, targetPort, '127.0.0.1');
   });
   back.on('message', (msg) => {
     if (!client) return;
-    if (rand() * 100 < lossPct) return void relay.dropped.toClient++;
+    const dropIt = rand() * 100 < lossPct;
+    trace?.('<-', msg, dropIt);
+    if (dropIt) return void relay.dropped.toClient++;
     relay.forwarded++;
     front.send(msg, client.port, client.address);
   });
