@@ -1,10 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { statSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { startCallStack, toneUlaw, toneWav, audibleStats, type CallStack } from './stack.js';
 import { startBaresip, type Baresip } from '../../support/baresip.js';
 import { runSipp, sippErrors } from '../../support/sipp-calls.js';
 import type { BridgeResult, CallChannel, CollectResult } from '../../../src/calls/call-channel.js';
+
+const exec = promisify(execFile);
 
 /**
  * Real SIP + RTP end to end: baresip registers as an agent with digest auth; a sipp customer calls a DID,
@@ -145,6 +149,13 @@ describe('inbound calls over real SIP/RTP', () => {
     expect(rec).toMatchObject({ agentId: 'A-1', queueId: 'q1', format: 'wav' });
     expect(rec.durationMs).toBeGreaterThan(1500);
     expect(statSync(rec.path).size).toBeGreaterThan(10_000);
+    // stereo WAV from rtpengine's pcap: customer (600 Hz) on the left channel, agent (400 Hz) on the right
+    const left = join(stack.dir, 'rec-left.wav');
+    const right = join(stack.dir, 'rec-right.wav');
+    await exec('sox', [rec.path, left, 'remix', '1']);
+    await exec('sox', [rec.path, right, 'remix', '2']);
+    expect(Math.abs((await audibleStats(left, join(stack.dir, 'rec-left-trim.wav'))).freq - 600)).toBeLessThan(60);
+    expect(Math.abs((await audibleStats(right, join(stack.dir, 'rec-right-trim.wav'))).freq - 400)).toBeLessThan(60);
   });
 
   it('agent does not answer: ring timeout -> CANCEL -> no-answer; customer hangs up during the next ring: caller-gone', async () => {
