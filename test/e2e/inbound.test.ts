@@ -60,10 +60,10 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-async function customerCallsAndPresses1(): Promise<Baresip> {
+async function customerCallsAndPresses1(did = DID): Promise<Baresip> {
   const customer = await startBaresip({ user: CUSTOMER, password: 'unused-pw', server: sipServer, audioFile: customerTone, register: false });
   phones.push(customer);
-  await customer.command('dial', `sip:${DID}@${sipServer}`);
+  await customer.command('dial', `sip:${did}@${sipServer}`);
   await customer.waitEvent('CALL_ESTABLISHED', 10_000);
   await new Promise((r) => setTimeout(r, 1500)); // the menu prompt starts
   await customer.command('sndcode', '1');
@@ -152,6 +152,30 @@ describe('inbound call through the whole service: IVR -> queue -> agent', () => 
     expect(after.stats!.answered).toBe(before.answered);
     // the paused agent's phone never rang: still only the first call's CALL_ESTABLISHED
     expect(agentPhone.events.filter((e) => e.type === 'CALL_ESTABLISHED').length).toBe(1);
+  });
+
+  it('a caller who waits past the max wait overflows to the next queue; both queues count it', async () => {
+    await created('POST', '/queues', { id: 'vip', name: 'VIP line', maxWaitSec: 2, overflow: { type: 'queue', queueId: 'sales' }, wrapUpSec: 1 });
+    await created('POST', '/ivr/flows', {
+      id: 'vipflow', name: 'VIP', start: 'menu',
+      nodes: {
+        menu: { kind: 'menu', prompts: ['welcome', 'press', 'digit-1', 'to-speak-to-agent'], choices: [{ key: '1', next: 'q' }], timeoutMs: 8000 },
+        q: { kind: 'enqueue', queueId: 'vip' },
+      },
+    });
+    await created('PUT', '/ivr/numbers/4001', { flowId: 'vipflow' });
+    supWs.send({ type: 'subscribe', id: 'vip', queues: ['vip'] });
+    await supWs.waitFor((f) => f.id === 'vip');
+    const sup = supWs.mark();
+    // the agent (member of sales only) is still paused: nobody can take the VIP call
+    const customer = await customerCallsAndPresses1('4001');
+    const vip = await supWs.waitFor((f) => f.type === 'stats' && f.queueId === 'vip' && f.stats!.timedOut === 1 && f.stats!.waiting === 0, 15_000, 'vip timed out', sup);
+    expect(vip.stats!.answered).toBe(0);
+    await supWs.waitFor((f) => f.type === 'stats' && f.queueId === 'sales' && f.stats!.waiting === 1, 10_000, 'overflowed into sales', sup);
+    const log = await stack.api<{ event: string; queue: string }[]>('GET', '/queue-log?queue=vip', undefined, stack.admin);
+    expect(log.body.map((e) => e.event)).toEqual(expect.arrayContaining(['ENTERQUEUE', 'EXITWITHTIMEOUT']));
+    await customer.command('hangup');
+    await customer.waitEvent('CALL_CLOSED', 10_000);
   });
 
   it('leaves no call, rtpengine session or SIP dialog behind', async () => {
