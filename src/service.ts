@@ -30,6 +30,11 @@ import { queueAnyAgentDispatch } from './wiring/any-agent-dispatch.js';
 import { dncOptOutSink } from './wiring/opt-out.js';
 import { promptReminderCall } from './wiring/reminder-call.js';
 import { dialerEventPublisher } from './wiring/dialer-events.js';
+import { ListenInService } from './supervisor/listen-in.js';
+import { callRoutes } from './api/call-routes.js';
+import { asSrfApp } from './calls/srf-types.js';
+import { createKpi } from './kpi/kpi-services.js';
+import { KpiCounters } from './kpi/kpi-counters.js';
 
 export interface RunningService {
   app: FastifyInstance;
@@ -108,9 +113,11 @@ export async function startService(config: Config, log: Logger): Promise<Running
     stoppers.push({ name: 'acd', stop: () => acd.stop() });
 
     const trunk = { trunkUriTemplate: config.TRUNK_URI_TEMPLATE, allowedPrefixes: config.TRUNK_ALLOWED_PREFIXES };
+    // The IVR's survey node (afterAgent) and the KPI report share the counters.
+    const kpiCounters = new KpiCounters(redis, keys);
     const ivr = createIvr({
       redis, keys, log, audit: ctx.audit, prompts: media.prompts, queue: acd.queueService, agents: acd.directory,
-      callbacks: scheduler.callbacks, trunk, bus, maxSteps: config.IVR_MAX_STEPS,
+      callbacks: scheduler.callbacks, trunk, bus, maxSteps: config.IVR_MAX_STEPS, surveys: kpiCounters,
     });
 
     const calls = await startCallControl({
@@ -129,6 +136,13 @@ export async function startService(config: Config, log: Logger): Promise<Running
     });
     stoppers.push({ name: 'calls', stop: () => calls.stop() });
     readiness.push({ name: 'sip', check: () => calls.conn.readinessCheck().check() });
+
+    // Supervisor listen-in: rtpengine media subscriptions fed to the supervisor's softphone.
+    const listenIn = new ListenInService({
+      srf: asSrfApp(calls.conn.srf), client: media.client, registry: calls.registry, audit: ctx.audit, bus, log,
+      contactFor: (agentId) => acd.directory.contactFor(agentId),
+    });
+    stoppers.push({ name: 'listen-in', stop: () => listenIn.stop() });
 
     const agentPool = campaignAgentPool({
       campaigns: dialer.campaigns, agents: acd.agents, agentState: acd.agentState, directory: acd.directory, bus, log,
@@ -175,6 +189,11 @@ export async function startService(config: Config, log: Logger): Promise<Running
     stoppers.push({ name: 'scheduler-worker', stop: () => worker.stop() });
     // A "callback" disposition books a real scheduled callback; a final one closes the lead's follow-up plan.
     dialer.dispositions.useHooks(dispositionHooks(scheduler));
+    // KPI counters (dials, connects, conversions, survey scores) next to the agents' daily time totals.
+    const kpi = createKpi({
+      redis, keys, agentState: acd.agentState, agents: acd.agents, callStats: dialer.callStats, dispositions: dialer.dispositions, audit: ctx.audit, counters: kpiCounters, log,
+    });
+    stoppers.push({ name: 'kpi', stop: () => kpi.stop() });
 
     domains.push(
       ...acd.domains,
@@ -182,7 +201,9 @@ export async function startService(config: Config, log: Logger): Promise<Running
       ...dialerDomains(dialer, { audit: ctx.audit, dialers, defaultCountry: config.DEFAULT_COUNTRY }),
       recordingDomain(media, ctx.audit),
       ...schedulerDomains(scheduler, { audit: ctx.audit, tokens: ctx.tokens }),
+      kpi.domain,
       { name: 'web', plugin: webRoutes },
+      { name: 'calls', plugin: async (app) => { await app.register(callRoutes, { registry: calls.registry, listenIn, audit: ctx.audit }); } },
     );
   } catch (err) {
     await stopAll();

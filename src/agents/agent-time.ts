@@ -24,5 +24,5 @@ export function toDayTotals(day: string, h: Record<string, string>): AgentDayTot
   };
 }
 
-/** Daily totals live 40 days. */
-export const DAY_TOTALS_TTL_SEC = 40 * 24 * 3600;
+/** Daily totals live 400 days: quarterly and yearly KPI targets (src/kpi) read them. */
+export const DAY_TOTALS_TTL_SEC = 400 * 24 * 3600;

@@ -32,6 +32,7 @@ export function edgesOf(node: FlowNode): FlowEdge[] {
       break;
     case 'http-lookup':
     case 'request-callback':
+    case 'survey':
       add('next', node.next);
       add('onFailure', node.onFailure);
       break;

@@ -205,6 +205,19 @@ export const requestCallbackNodeSchema = z.object({
   onFailure: nodeIdSchema.optional(),
 });
 
+/** Records the caller's post-call satisfaction score (1-5) for the agent, e.g. after an enqueue's afterAgent. */
+export const surveyNodeSchema = z.object({
+  kind: z.literal('survey'),
+  /** Template yielding the score, typically a preceding gather's variable. */
+  score: template,
+  agentId: template.default('{{queue.agentId}}'),
+  /** Thanks, played once the score is recorded. */
+  prompts: prompts.default([]),
+  next: nodeIdSchema,
+  /** Score not 1-5, no agent, or the recorder failed; `survey.error` says why. */
+  onFailure: nodeIdSchema.optional(),
+});
+
 export const hangupNodeSchema = z.object({
   kind: z.literal('hangup'),
   /** Goodbye prompts played before hanging up. */
@@ -213,7 +226,7 @@ export const hangupNodeSchema = z.object({
 
 export const nodeSchema = z.discriminatedUnion('kind', [
   playNodeSchema, sayNodeSchema, gatherNodeSchema, menuNodeSchema, branchNodeSchema, setVarNodeSchema,
-  httpLookupNodeSchema, enqueueNodeSchema, transferNodeSchema, requestCallbackNodeSchema, hangupNodeSchema,
+  httpLookupNodeSchema, enqueueNodeSchema, transferNodeSchema, requestCallbackNodeSchema, surveyNodeSchema, hangupNodeSchema,
 ]);
 
 export const flowSchema = z.object({

@@ -13,7 +13,7 @@ import { IvrAgentlessRunner } from './agentless-runner.js';
 import { trunkDialPlan, type TrunkDialPlanOptions } from './dial-plan.js';
 import { IvrDidRouter } from './did-router.js';
 import { IvrStore } from './ivr-store.js';
-import type { AgentContacts, CallbackRequester, PromptResolver, QueueEntry } from './ports.js';
+import type { AgentContacts, CallbackRequester, PromptResolver, QueueEntry, SurveyRecorder } from './ports.js';
 import type { IvrResult } from './session.js';
 import type { IvrDeps } from './task.js';
 
@@ -39,6 +39,8 @@ export interface IvrOptions {
   agents?: AgentContacts;
   /** The scheduler's CallbackService. */
   callbacks?: CallbackRequester;
+  /** src/kpi KpiCounters, for the `survey` node. */
+  surveys?: SurveyRecorder;
   /** External transfers: the Originator's trunk template and allowed prefixes. */
   trunk?: TrunkDialPlanOptions;
   bus?: Pick<EventBus, 'publish'>;
@@ -61,6 +63,7 @@ export function createIvr(o: IvrOptions) {
     ...(o.queue ? { queue: o.queue } : {}),
     ...(o.agents ? { agents: o.agents } : {}),
     ...(o.callbacks ? { callbacks: o.callbacks } : {}),
+    ...(o.surveys ? { surveys: o.surveys } : {}),
     ...(o.trunk ? { dialPlan: trunkDialPlan(o.trunk) } : {}),
     ...(o.bus ? { bus: o.bus } : {}),
     ...(o.maxSteps ? { maxSteps: o.maxSteps } : {}),

@@ -48,6 +48,11 @@ export interface CallbackRequester {
   requestCallback(req: CallbackRequest): Promise<{ id: string; scheduledFor?: Date }>;
 }
 
+/** Post-call satisfaction scores (src/kpi KpiCounters satisfies this); one score per call. */
+export interface SurveyRecorder {
+  recordSurvey(s: { callId: string; agentId: string; score: number }): Promise<'recorded' | 'duplicate'>;
+}
+
 /** Agent softphone contacts (src/agents AgentDirectory satisfies this). */
 export interface AgentContacts {
   /** null when the agent is unknown or not registered. */

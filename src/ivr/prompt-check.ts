@@ -16,6 +16,7 @@ export function promptsOf(node: FlowNode): { field: string; key: string }[] {
     case 'hangup':
     case 'transfer':
     case 'request-callback':
+    case 'survey':
       add('prompts', node.prompts);
       break;
     case 'gather':

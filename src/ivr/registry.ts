@@ -9,6 +9,7 @@ import { menuTask } from './tasks/menu.js';
 import { playTask } from './tasks/play.js';
 import { requestCallbackTask } from './tasks/request-callback.js';
 import { sayTask } from './tasks/say.js';
+import { surveyTask } from './tasks/survey.js';
 import { setVarTask } from './tasks/set-var.js';
 import { transferTask } from './tasks/transfer.js';
 
@@ -26,5 +27,6 @@ export const defaultTasks: TaskRegistry = {
   enqueue: enqueueTask,
   transfer: transferTask,
   'request-callback': requestCallbackTask,
+  survey: surveyTask,
   hangup: hangupTask,
 };

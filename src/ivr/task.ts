@@ -3,7 +3,7 @@ import type { CallChannel, PlayOptions, PromptFile } from '../calls/call-channel
 import type { EventBus } from '../events/bus.js';
 import type { CalendarSource } from './business-hours.js';
 import type { Flow, NodeKind, NodeOf } from './flow-schema.js';
-import type { AgentContacts, CallbackRequester, ExternalDialPlan, IvrLanguage, PromptResolver, QueueEntry } from './ports.js';
+import type { AgentContacts, CallbackRequester, ExternalDialPlan, IvrLanguage, PromptResolver, QueueEntry, SurveyRecorder } from './ports.js';
 import type { Vars } from './template.js';
 
 /** How a session ended. 'queued' and 'transferred' leave the caller bridged to someone else. */
@@ -35,6 +35,8 @@ export interface IvrDeps {
   log: Logger;
   queue?: QueueEntry;
   callbacks?: CallbackRequester;
+  /** Post-call survey scores (the `survey` node). */
+  surveys?: SurveyRecorder;
   /** Transfer to an agent: their registered softphone contact. */
   agents?: AgentContacts;
   /** Transfer to an external number. */

@@ -1,7 +1,7 @@
 import { campaignScope, type DncStore } from '../compliance/dnc-store.js';
 import { HttpError } from '../api/error-handler.js';
 import type { Campaign } from '../dialer/campaign.js';
-import type { InterestLevel } from './dispositions.js';
+import type { Disposition, InterestLevel } from './dispositions.js';
 import type { Lead } from './lead.js';
 import type { LeadStore } from './lead-store.js';
 import type { Logger } from '../logger.js';
@@ -47,6 +47,15 @@ export interface DispositionHooks {
   closeLead?(leadId: string, outcome: 'completed' | 'closed', by: string): Promise<void>;
 }
 
+/** What an applied disposition reports to listeners (KPI counters: dials, connects, conversions per agent). */
+export interface AppliedDisposition {
+  campaignId: string;
+  disposition: Disposition;
+  input: DispositionInput;
+  at: number;
+}
+export type DispositionListener = (d: AppliedDisposition) => Promise<void> | void;
+
 export interface DispositionServiceDeps {
   store: LeadStore;
   dnc: DncStore;
@@ -60,7 +69,15 @@ export interface DispositionServiceDeps {
  * callback scheduling, retry or stop, and ownership (first rep to talk to an unowned customer owns it).
  */
 export class DispositionService {
+  private readonly listeners = new Set<DispositionListener>();
+
   constructor(private readonly d: DispositionServiceDeps) {}
+
+  /** Observers of applied dispositions (KPI counters); their failures are logged, never undo the disposition. */
+  onApplied(l: DispositionListener): () => void {
+    this.listeners.add(l);
+    return () => this.listeners.delete(l);
+  }
 
   /** The scheduler is built after the dialer in the composition root: its hooks can be attached later. */
   useHooks(hooks: DispositionHooks): void {
@@ -113,6 +130,13 @@ export class DispositionService {
     if (close && this.d.hooks?.closeLead) {
       await this.d.hooks.closeLead(lead.id, close, input.agentId ?? 'disposition').catch((err: unknown) =>
         this.d.log?.warn({ err, leadId: lead.id }, 'closing the lead in the scheduler failed'));
+    }
+    for (const l of this.listeners) {
+      try {
+        await l({ campaignId: campaign.id, disposition: disp, input, at: now });
+      } catch (err) {
+        this.d.log?.warn({ err, leadId: lead.id }, 'disposition listener failed');
+      }
     }
     // `updated` was read before schedule(): without a next attempt its old nextAttemptAt is stale
     const out: Lead = { ...updated };
