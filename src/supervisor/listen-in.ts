@@ -7,7 +7,7 @@ import type { DialogLike, SrfLike } from '../calls/srf-types.js';
 import { placeInvite } from '../calls/uac-invite.js';
 import type { EventBus } from '../events/bus.js';
 import { callLogger } from '../logger.js';
-import { PEER_TAG, PRIMARY_TAG } from '../media/media-session.js';
+import { PRIMARY_TAG } from '../media/media-session.js';
 import type { RtpengineClient } from '../media/rtpengine-client.js';
 
 /**
