@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { startServiceStack, type ServiceStack } from './stack/service-stack.js';
+import { adminCreate, loginToken, startServiceStack, type ServiceStack } from './stack/service-stack.js';
 import { WsClient } from './stack/ws-client.js';
 import { toneWav } from './calls/stack.js';
 import { RtpengineClient } from '../../src/media/rtpengine-client.js';
@@ -57,16 +57,8 @@ async function toneShare(file: string, hz: number): Promise<number> {
   return total === 0 ? 0 : tone / total;
 }
 
-async function token(username: string, password: string): Promise<string> {
-  const r = await stack.api<{ token: string }>('POST', '/auth/token', { username, password });
-  expect(r.status, JSON.stringify(r.body)).toBe(200);
-  return r.body.token;
-}
-
-async function created(method: string, path: string, body: unknown): Promise<void> {
-  const r = await stack.api(method, path, body, stack.admin);
-  expect([200, 201], `${method} ${path}: ${r.status} ${JSON.stringify(r.body)}`).toContain(r.status);
-}
+const token = (username: string, password: string) => loginToken(stack, username, password);
+const created = (method: string, path: string, body: unknown) => adminCreate(stack, method, path, body);
 
 beforeAll(async () => {
   stack = await startServiceStack();

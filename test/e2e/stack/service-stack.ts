@@ -1,3 +1,4 @@
+import { expect } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -94,4 +95,17 @@ async function cleanupPrefix(...prefixes: string[]): Promise<void> {
   } finally {
     redis.disconnect();
   }
+}
+
+/** POST /auth/token for a user; fails the test with the response body when login is refused. */
+export async function loginToken(stack: ServiceStack, username: string, password: string): Promise<string> {
+  const r = await stack.api<{ token: string }>('POST', '/auth/token', { username, password });
+  expect(r.status, JSON.stringify(r.body)).toBe(200);
+  return r.body.token;
+}
+
+/** An admin API call that must succeed (200/201): set-up steps of e2e tests. */
+export async function adminCreate(stack: ServiceStack, method: string, path: string, body: unknown): Promise<void> {
+  const r = await stack.api(method, path, body, stack.admin);
+  expect([200, 201], `${method} ${path}: ${r.status} ${JSON.stringify(r.body)}`).toContain(r.status);
 }
